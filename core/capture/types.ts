@@ -1,0 +1,75 @@
+// The contract between the MITM core (which sees bytes), the provider adapters (which turn
+// bytes into usage), pricing (which turns usage into money) and the store (which keeps it).
+
+/** Header pairs exactly as they appeared on the wire; names keep their casing. */
+export type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
+
+/** What the MITM core knows about one request/response exchange. */
+export interface ExchangeHead {
+  host: string;
+  method: string;
+  /** Origin-form target as sent: path plus query string. */
+  target: string;
+  requestHeaders: RawHeaders;
+}
+
+export interface ResponseHead {
+  status: number;
+  headers: RawHeaders;
+}
+
+/** Token counts by kind. Every field is a count of tokens, never money. */
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite5m: number;
+  cacheWrite1h: number;
+  /** Reasoning / thinking tokens. Reported for information: providers already bill them as output. */
+  reasoning: number;
+}
+
+export const ZERO_TOKENS: Readonly<TokenCounts> = Object.freeze({
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite5m: 0,
+  cacheWrite1h: 0,
+  reasoning: 0,
+});
+
+export type ProviderId = "anthropic" | "openai" | "chatgpt" | "google" | "google-cloudcode" | "xai";
+
+/** What an adapter concluded about one exchange. */
+export interface UsageResult {
+  provider: ProviderId;
+  /** A short stable endpoint name: "messages", "chat.completions", "responses", "generateContent"... */
+  endpoint: string;
+  /** The model as the response names it (the request's as a fallback); null when neither says. */
+  model: string | null;
+  /** True when this endpoint bills tokens; false for unknown paths, which are only observed. */
+  metered: boolean;
+  stream: boolean;
+  tokens: TokenCounts;
+  /** False when the response ended before the provider's final usage report. */
+  tokensComplete: boolean;
+  /** Provider's error type for error responses ("overloaded_error", "rate_limit_exceeded"...). */
+  errorType: string | null;
+  /** Anything worth a human's eye: why tokens are incomplete, what could not be parsed. */
+  note: string | null;
+  /** A billing hint for prices that depend on more than the model (e.g. "batch" = batch API). */
+  billing?: "batch" | "standard";
+}
+
+/**
+ * Receives a copy of one exchange's bytes. Implementations must tolerate any input: the MITM core
+ * calls them inside try/catch and never lets them touch the client's bytes, but an adapter that
+ * throws loses its own row's detail.
+ */
+export interface ExchangeObserver {
+  onRequestBody(chunk: Uint8Array): void;
+  onResponseHead(head: ResponseHead): void;
+  onResponseBody(chunk: Uint8Array): void;
+  /** complete = the response body was fully framed (not cut by a reset or a crash). */
+  finish(complete: boolean): UsageResult;
+}

@@ -1,0 +1,2 @@
+export { type Config, DEFAULT_INTERCEPT_DOMAINS } from "./schema.ts";
+export { type ConfigError, type ConfigResult, defaultConfig, formatConfigError, loadConfig, parseConfigText } from "./load.ts";

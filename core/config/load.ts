@@ -1,0 +1,85 @@
+import { readFileSync } from "node:fs";
+import { parseTOML } from "confbox";
+import * as v from "valibot";
+import { type Config, configSchema, KNOWN_KEYS } from "./schema.ts";
+
+export interface ConfigError {
+  file: string;
+  /** Dotted key path ("daemon.edge_port"), or null when the file as a whole is at fault. */
+  key: string | null;
+  message: string;
+}
+
+export type ConfigResult =
+  | { ok: true; config: Config; warnings: string[]; pinned: Set<string> }
+  | { ok: false; error: ConfigError };
+
+export function formatConfigError(e: ConfigError): string {
+  return e.key ? `${e.file}: ${e.key}: ${e.message}` : `${e.file}: ${e.message}`;
+}
+
+/** The defaults: what an absent config file means. */
+export function defaultConfig(): Config {
+  return v.parse(configSchema, {});
+}
+
+/** Reads and validates config.toml. An absent file is the defaults; anything wrong is a value, not a throw. */
+export function loadConfig(file: string): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, config: defaultConfig(), warnings: [], pinned: new Set() };
+    return { ok: false, error: { file, key: null, message: `cannot be read (${(err as Error).message})` } };
+  }
+  return parseConfigText(text, file);
+}
+
+export function parseConfigText(text: string, file = "config.toml"): ConfigResult {
+  let raw: unknown;
+  try {
+    raw = parseTOML(text);
+  } catch (err) {
+    const e = err as { message?: string; line?: number; column?: number };
+    const what = (e.message ?? "invalid TOML").split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+    const where = e.line ? ` at line ${e.line}, column ${e.column ?? 1}` : "";
+    return { ok: false, error: { file, key: null, message: `is not valid TOML${where}: ${what}` } };
+  }
+  const warnings: string[] = [];
+  const pinned = new Set<string>();
+  const input: Record<string, Record<string, unknown>> = {};
+  for (const [section, value] of Object.entries(raw as Record<string, unknown>)) {
+    const known = KNOWN_KEYS[section];
+    if (!known) {
+      const sections = Object.keys(KNOWN_KEYS).map((s) => `[${s}]`).join(", ");
+      return { ok: false, error: { file, key: section, message: `unknown section; expected one of ${sections}` } };
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return { ok: false, error: { file, key: section, message: `expected a [${section}] section, got ${describe(value)}` } };
+    }
+    const kept: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      if (known.includes(key)) {
+        kept[key] = inner;
+        pinned.add(`${section}.${key}`);
+      } else warnings.push(`${file}: ${section}.${key}: unknown key, ignored (known: ${known.join(", ")})`);
+    }
+    input[section] = kept;
+  }
+  const parsed = v.safeParse(configSchema, input);
+  if (!parsed.success) {
+    const issue = parsed.issues[0]!;
+    const key = (issue.path ?? []).map((p) => String(p.key)).join(".");
+    return { ok: false, error: { file, key: key || null, message: `expected ${issue.message}, got ${describe(issue.input)}` } };
+  }
+  return { ok: true, config: parsed.output, warnings, pinned };
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "null";
+  if (typeof value === "object") return "a table";
+  return String(value);
+}

@@ -1,0 +1,315 @@
+// The edge's I/O shell: accepts on the user-facing port, parses one request head, then either
+// chains the connection to the daemon (healthy, metered host) or tunnels it raw. After the
+// decision it only shuttles bytes. Every per-connection failure ends that connection alone.
+
+import type { Socket, TCPSocketListener } from "bun";
+import type { EventLog } from "../log/jsonl.ts";
+import type { Ports } from "../ports/allocate.ts";
+import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
+import { type HealthCache, initialHealth, invalidate, isFresh, recordProbe } from "../proxy/health-cache.ts";
+import { proxyLineFor } from "../proxy/proxy-protocol.ts";
+import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
+import { CONNECTION_ESTABLISHED, decide, type EdgeDecision, edgeResponse } from "./decide.ts";
+import { probeHealth } from "./health-probe.ts";
+
+export type Connector = (host: string, port: number, events: SocketEvents) => Promise<Sock>;
+
+export const bunConnect: Connector = (hostname, port, events) =>
+  Bun.connect<SocketState>({ hostname, port, socket: forwardingHandlers, data: { on: events }, allowHalfOpen: true });
+
+export interface EdgeOptions {
+  ports: Ports;
+  intercepted: ReadonlySet<string>;
+  healthyTtlMs: number;
+  probeTimeoutMs: number;
+  headTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxConnections: number;
+  log: EventLog;
+  hostname?: string;
+  now?: () => number;
+  connect?: Connector;
+}
+
+export interface Edge {
+  readonly port: number;
+  /** Open client connections. */
+  readonly active: number;
+  readonly health: HealthCache;
+  /** New ports (SIGHUP or a changed effective-ports.json); open tunnels are kept. */
+  reload(ports: Ports): void;
+  /** Stops accepting, waits up to graceMs for open tunnels, then closes what is left. */
+  stop(graceMs: number): Promise<void>;
+}
+
+type ErrorKind = "bad-request" | "head-too-large" | "head-timeout" | "loop" | "dns" | "refused" | "timeout" | "unreachable" | "over-capacity";
+
+interface Conn {
+  client: Sock;
+  head: Buffer;
+  pending: Buffer[];
+  pendingBytes: number;
+  timer?: ReturnType<typeof setTimeout>;
+  upstream?: Sock;
+  /** The client half-closed before the relay was wired. */
+  clientEnded: boolean;
+  closed: boolean;
+}
+
+const PENDING_CAP = 1024 * 1024;
+
+export function startEdge(opts: EdgeOptions): Edge {
+  const now = opts.now ?? Date.now;
+  const connect = opts.connect ?? bunConnect;
+  const hostname = opts.hostname ?? "127.0.0.1";
+  const log = opts.log;
+  let ports = { ...opts.ports };
+  let health = initialHealth();
+  let probing: Promise<boolean> | null = null;
+  const conns = new Set<Conn>();
+
+  const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
+
+  async function daemonHealthy(): Promise<boolean> {
+    if (isFresh(health, now())) return health.health === "healthy";
+    probing ??= probeHealth(ports.api, opts.probeTimeoutMs).then((verdict) => {
+      setHealth(recordProbe(verdict.healthy, now(), opts.healthyTtlMs), verdict.healthy ? "probe" : verdict.why);
+      probing = null;
+      return verdict.healthy;
+    });
+    return probing;
+  }
+
+  function setHealth(next: HealthCache, why: string): void {
+    if (next.health !== health.health) log.event("edge.health.changed", { from: health.health, to: next.health, why });
+    health = next;
+  }
+
+  function fail(conn: Conn, status: number, kind: ErrorKind, reason: string, where?: { host: string; port: number }): void {
+    log.event("edge.error", { kind, status, reason, ...where }, status >= 500 ? "warn" : "info");
+    if (conn.closed) return;
+    conn.client.write(edgeResponse(status, reason));
+    conn.client.end();
+  }
+
+  function accept(client: Sock): void {
+    client.setNoDelay(true);
+    if (conns.size >= opts.maxConnections) {
+      client.data = { on: idleEvents() };
+      log.event("edge.error", { kind: "over-capacity", status: 503, limit: opts.maxConnections }, "warn");
+      client.write(edgeResponse(503, `Halton Meter's edge is at its limit of ${opts.maxConnections} connections; retry shortly`));
+      client.end();
+      return;
+    }
+    const conn: Conn = { client, head: Buffer.alloc(0), pending: [], pendingBytes: 0, clientEnded: false, closed: false };
+    conns.add(conn);
+    conn.timer = setTimeout(() => fail(conn, 408, "head-timeout", `no complete request head within ${opts.headTimeoutMs} ms`), opts.headTimeoutMs);
+    client.data = {
+      on: {
+        data: (d) => readHead(conn, d),
+        drain: () => {},
+        end: () => {
+          conn.clientEnded = true;
+          // Before a complete head there is nothing to relay: the client gave up.
+          if (conn.timer !== undefined && parseRequestHead(conn.head).kind === "incomplete") client.end();
+        },
+        close: () => closed(conn),
+      },
+    };
+  }
+
+  function closed(conn: Conn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    clearTimeout(conn.timer);
+    conn.upstream?.end();
+    conns.delete(conn);
+  }
+
+  function readHead(conn: Conn, chunk: Buffer): void {
+    conn.head = conn.head.length ? Buffer.concat([conn.head, chunk]) : Buffer.from(chunk);
+    const parsed = parseRequestHead(conn.head, MAX_HEAD_BYTES);
+    if (parsed.kind === "incomplete") return;
+    clearTimeout(conn.timer);
+    if (parsed.kind === "invalid") return fail(conn, parsed.status, parsed.status === 431 ? "head-too-large" : "bad-request", parsed.reason);
+    conn.timer = undefined;
+    const early = conn.head.subarray(parsed.length);
+    conn.head = conn.head.subarray(0, parsed.length);
+    // Bytes that arrive before the upstream is open wait here (the client's TLS hello, a body).
+    conn.client.data.on = { ...conn.client.data.on, data: (d) => hold(conn, d) };
+    if (early.length) hold(conn, early);
+    const decision = decide(parsed.head, { ownPorts: ownPorts(), intercepted: opts.intercepted });
+    route(conn, decision).catch((err) => fail(conn, 502, "unreachable", `edge failure: ${(err as Error).message}`));
+  }
+
+  function hold(conn: Conn, d: Uint8Array): void {
+    conn.pending.push(Buffer.from(d));
+    conn.pendingBytes += d.length;
+    if (conn.pendingBytes > PENDING_CAP) conn.client.pause();
+  }
+
+  async function route(conn: Conn, decision: EdgeDecision): Promise<void> {
+    if (decision.kind === "reject") return fail(conn, decision.status, decision.status === 403 ? "loop" : "bad-request", decision.reason);
+    const { host, port } = decision.target;
+    if (decision.kind === "connect" && decision.intercept && (await daemonHealthy())) {
+      const daemon = await open(conn, "127.0.0.1", ports.internal);
+      const answered = daemon.ok && (await chain(conn, daemon.socket));
+      if (answered) return void log.event("edge.chained", { host, port, client_port: conn.client.remotePort });
+      if (conn.closed) return;
+      // The cached "healthy" lied: forget it, and this very request goes through raw.
+      setHealth(invalidate(now()), daemon.ok ? "chain closed unanswered" : `chain ${daemon.code}`);
+      log.event("edge.passthrough", { host, port, reason: daemon.ok ? "daemon-closed" : "daemon-refused" });
+    } else if (decision.kind === "connect") {
+      log.event("edge.passthrough", { host, port, reason: decision.intercept ? "daemon-unhealthy" : "not-metered" });
+    }
+    const target = await open(conn, host, port);
+    if (!target.ok) {
+      const kind: ErrorKind = target.code === "timeout" ? "timeout" : target.code === "ENOTFOUND" || target.code.startsWith("EAI") ? "dns" : target.code === "ECONNREFUSED" ? "refused" : "unreachable";
+      const why = { dns: "cannot resolve host", refused: "connection refused by", timeout: "timed out connecting to", unreachable: "cannot reach" }[kind as "dns"];
+      return fail(conn, 502, kind, `${why} ${host}:${port} (${target.code})`, { host, port });
+    }
+    if (decision.kind === "connect") relay(conn, target, [], [CONNECTION_ESTABLISHED]);
+    else relay(conn, target, [decision.head], []);
+  }
+
+  type Opened = { ok: true; socket: Sock; early: Buffer[] } | { ok: false; code: string };
+
+  function open(conn: Conn, host: string, port: number): Promise<Opened> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (o: Opened) => {
+        if (settled) return o.ok && o.socket.terminate();
+        settled = true;
+        clearTimeout(timer);
+        if (o.ok && conn.closed) {
+          o.socket.terminate();
+          return resolve({ ok: false, code: "client-gone" });
+        }
+        resolve(o);
+      };
+      const timer = setTimeout(() => settle({ ok: false, code: "timeout" }), opts.connectTimeoutMs);
+      // Bytes the upstream sends before the relay is wired (a server banner) are kept, not lost.
+      const early: Buffer[] = [];
+      const events = { ...idleEvents(), data: (d: Buffer) => void early.push(Buffer.from(d)), connectError: (e: Error) => settle({ ok: false, code: errCode(e) }) };
+      connect(host, port, events).then(
+        (socket) => {
+          socket.setNoDelay(true);
+          settle({ ok: true, socket, early });
+        },
+        (e) => settle({ ok: false, code: errCode(e) }),
+      );
+    });
+  }
+
+  /**
+   * Hands the connection to the daemon: the PROXY line, the head and what the client sent so
+   * far. Until the daemon's first byte comes back, every client byte is kept, so that a daemon
+   * that dies before answering costs nothing: the same bytes are replayed into a raw tunnel.
+   */
+  function chain(conn: Conn, daemon: Sock): Promise<boolean> {
+    const c = conn.client;
+    const line = proxyLineFor(c.remoteAddress, c.remotePort, c.localAddress ?? hostname, c.localPort);
+    const replayCount = conn.pending.length;
+    const outbox: Uint8Array[] = [Buffer.from(line), conn.head, ...conn.pending];
+    const pump = () => {
+      while (outbox.length) {
+        const head = outbox[0]!;
+        const n = Math.max(0, daemon.write(head));
+        if (n < head.length) return void (outbox[0] = head.subarray(n));
+        outbox.shift();
+      }
+    };
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean, first?: Buffer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (!ok || conn.closed) {
+          daemon.data.on = idleEvents();
+          daemon.terminate();
+          return resolve(false);
+        }
+        conn.upstream = daemon;
+        const sp = splice(c, daemon, () => closed(conn));
+        for (const b of outbox) sp.up.push(b);
+        for (const b of conn.pending.slice(replayCount)) sp.up.push(b);
+        conn.pending = [];
+        conn.pendingBytes = 0;
+        if (first) sp.down.push(first);
+        if (conn.clientEnded) sp.up.endOfInput();
+        c.resume();
+        resolve(true);
+      };
+      const timer = setTimeout(() => settle(false), opts.connectTimeoutMs);
+      daemon.data.on = { data: (d) => settle(true, Buffer.from(d)), drain: pump, end: () => settle(false), close: () => settle(false) };
+      pump();
+    });
+  }
+
+  function relay(conn: Conn, opened: { socket: Sock; early: Buffer[] }, toUpstream: Array<string | Uint8Array>, toClient: string[]): void {
+    const upstream = opened.socket;
+    if (conn.closed) return void upstream.terminate();
+    conn.upstream = upstream;
+    const sp = splice(conn.client, upstream, () => closed(conn));
+    for (const s of toClient) sp.down.push(Buffer.from(s));
+    for (const b of opened.early) sp.down.push(b);
+    for (const b of toUpstream) sp.up.push(typeof b === "string" ? Buffer.from(b) : b);
+    for (const b of conn.pending) sp.up.push(b);
+    conn.pending = [];
+    conn.pendingBytes = 0;
+    if (conn.clientEnded) sp.up.endOfInput();
+    conn.client.resume();
+  }
+
+  const listen = (port: number): TCPSocketListener<SocketState> =>
+    Bun.listen<SocketState>({
+      hostname,
+      port,
+      allowHalfOpen: true,
+      socket: { ...forwardingHandlers, open: (s: Socket<SocketState>) => accept(s) },
+    });
+
+  let listener = listen(ports.edge);
+
+  return {
+    get port() {
+      return listener.port;
+    },
+    get active() {
+      return conns.size;
+    },
+    get health() {
+      return health;
+    },
+    reload(next) {
+      if (next.edge !== listener.port) {
+        try {
+          const fresh = listen(next.edge);
+          listener.stop(false);
+          listener = fresh;
+        } catch (err) {
+          log.event("edge.error", { kind: "rebind", port: next.edge, reason: (err as Error).message }, "error");
+          return;
+        }
+      }
+      ports = { ...next };
+      health = initialHealth();
+    },
+    async stop(graceMs) {
+      listener.stop(false);
+      const deadline = now() + graceMs;
+      while (conns.size > 0 && now() < deadline) await Bun.sleep(Math.min(50, Math.max(1, deadline - now())));
+      for (const c of conns) {
+        c.upstream?.terminate();
+        c.client.terminate();
+      }
+      conns.clear();
+    },
+  };
+}
+
+function errCode(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === "string" ? code : "error";
+}

@@ -1,0 +1,100 @@
+// The I/O shell's socket glue. Bun fixes a socket's handlers when it is created, so every
+// socket we make carries a mutable set of callbacks in `socket.data.on`, and one shared
+// handler object forwards to them. A connection changes behaviour (head parsing, relay) by
+// swapping callbacks, never by re-creating the socket.
+
+import type { Socket, SocketHandler } from "bun";
+import { Pipe } from "./pipe.ts";
+
+export interface SocketEvents {
+  open?(): void;
+  data(chunk: Buffer): void;
+  drain(): void;
+  /** The peer half-closed (FIN). */
+  end(): void;
+  close(error?: Error): void;
+  connectError?(error: Error): void;
+  timeout?(): void;
+}
+
+export interface SocketState {
+  on: SocketEvents;
+  /** Free-form per-connection fields the owner keeps. */
+  tag?: unknown;
+}
+
+export type Sock = Socket<SocketState>;
+
+const noop = () => {};
+export const idleEvents = (): SocketEvents => ({ data: noop, drain: noop, end: noop, close: noop });
+
+function guard(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // A callback bug must not escape into Bun's event loop: the owner's close path cleans up.
+  }
+}
+
+export const forwardingHandlers: SocketHandler<SocketState> = {
+  open: (s) => guard(() => s.data.on.open?.()),
+  data: (s, d) => guard(() => s.data.on.data(d)),
+  drain: (s) => guard(() => s.data.on.drain()),
+  end: (s) => guard(() => s.data.on.end()),
+  close: (s, err) => guard(() => s.data.on.close(err)),
+  error: (s, err) => guard(() => s.data.on.close(err)),
+  connectError: (s, err) => guard(() => (s.data.on.connectError ?? s.data.on.close)(err)),
+  timeout: (s) => guard(() => (s.data.on.timeout ?? (() => s.end()))()),
+};
+
+function sinkOf(s: Sock) {
+  return {
+    write: (d: Uint8Array) => s.write(d),
+    shutdown: () => s.shutdown(),
+  };
+}
+
+export interface Splice {
+  /** Bytes client → upstream and upstream → client. */
+  readonly up: Pipe;
+  readonly down: Pipe;
+  /** Ends both sides now (after queued bytes had their chance). */
+  close(): void;
+}
+
+/**
+ * Relays bytes both ways between two open sockets until both directions have ended or either
+ * side closes. FIN is propagated as a half-close; a close of one side ends the other once its
+ * queue is flushed. `onClosed` runs exactly once.
+ */
+export function splice(a: Sock, b: Sock, onClosed: () => void = noop): Splice {
+  let closed = false;
+  const closeBoth = () => {
+    if (closed) return;
+    closed = true;
+    a.end();
+    b.end();
+    onClosed();
+  };
+  let finishedDirections = 0;
+  const directionDone = () => {
+    if (++finishedDirections === 2) closeBoth();
+  };
+  const up = new Pipe(a, sinkOf(b), directionDone);
+  const down = new Pipe(b, sinkOf(a), directionDone);
+  const wire = (self: Sock, out: Pipe, back: Pipe) => {
+    self.data.on = {
+      data: (d) => out.push(d),
+      drain: () => back.drain(),
+      end: () => out.endOfInput(),
+      close: () => {
+        // Whatever we already queued for the other side still goes out; what waits for us is lost.
+        out.endOfInput();
+        back.abort();
+      },
+    };
+  };
+  wire(a, up, down);
+  wire(b, down, up);
+  return { up, down, close: closeBoth };
+}

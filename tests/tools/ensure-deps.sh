@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the programs the test suite drives for real (Debian packages), only those missing.
+set -euo pipefail
+need=()
+command -v curl >/dev/null || need+=(curl)
+command -v openssl >/dev/null || need+=(openssl)
+/usr/bin/python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
+  echo "the tests need: ${need[*]} (install them with your package manager)" >&2
+  exit 1
+fi
+SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
+echo "installing test tools: ${need[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
