@@ -1,0 +1,123 @@
+import { defineCommand } from "citty";
+import { createApi } from "../../core/api/app.ts";
+import { pidForConnection } from "../../core/attribution/proc-net.ts";
+import { procView } from "../../core/attribution/proc-view.ts";
+import { attributeProject } from "../../core/attribution/project.ts";
+import { rowFor } from "../../core/capture/row.ts";
+import { interceptedHosts } from "../../core/intercept.ts";
+import { createJsonlLog } from "../../core/log/jsonl.ts";
+import { type ClientInfo, startMitmServer } from "../../core/mitm/server.ts";
+import { UpstreamPool } from "../../core/mitm/upstream.ts";
+import { resolvePorts } from "../../core/ports/index.ts";
+import { createObserver } from "../../core/providers/index.ts";
+import { createCaptureWriter, maintain, openStore, StoreError } from "../../core/store/index.ts";
+import { createLeafIssuer, loadOrCreateCa, TlsError } from "../../core/tls/index.ts";
+import { VERSION } from "../../core/version.ts";
+import { cliContext } from "../_context.ts";
+import { UserError } from "../_errors.ts";
+
+export default defineCommand({
+  meta: { name: "daemon", description: "Run the metering daemon in the foreground (the supervisor starts it)", hidden: true },
+  async run() {
+    const { paths, config, term } = cliContext();
+    const startedAt = Date.now();
+    const log = createJsonlLog({ file: paths.daemonLog, maxBytes: config.log.max_bytes, keep: config.log.keep });
+    const fatal = (message: string, hint?: string): never => {
+      log.event("daemon.exit", { reason: message }, "error");
+      throw new UserError(message, hint);
+    };
+
+    const chosen = resolvePorts(paths.effectivePorts, config);
+    if (!chosen.ok) fatal(chosen.message);
+    const ports = chosen.ok ? chosen.ports : { edge: 0, internal: 0, api: 0 };
+
+    let ca: ReturnType<typeof loadOrCreateCa>;
+    try {
+      ca = loadOrCreateCa(paths.home, { permittedDomains: config.tls.intercept_domains });
+    } catch (err) {
+      if (err instanceof TlsError) fatal(err.message, err.hint);
+      throw err;
+    }
+    const issuer = createLeafIssuer(ca, { cacheSize: config.tls.leaf_cache_size });
+
+    let store: ReturnType<typeof openStore>;
+    try {
+      store = openStore(paths.db);
+    } catch (err) {
+      if (err instanceof StoreError) fatal(err.message);
+      throw err;
+    }
+    const writer = createCaptureWriter(store, { onError: (e) => log.event("capture.store_error", { reason: e.message }, "error") });
+
+    let pool: UpstreamPool;
+    try {
+      pool = new UpstreamPool({ resolve: config.upstream.resolve, caFile: config.upstream.ca_file, proxy: config.upstream.proxy, connectTimeoutMs: config.upstream.connect_timeout_ms });
+    } catch (err) {
+      return fatal(`[upstream] ca_file cannot be read: ${(err as Error).message}`, `fix ${paths.config}`);
+    }
+
+    // The calling process, found once per connection from its source port (Linux /proc).
+    const pidOf = (client: ClientInfo) => (process.platform === "linux" ? pidForConnection(client.port, client.serverPort) : null);
+    const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
+    let mitm: ReturnType<typeof startMitmServer>;
+    let api: ReturnType<typeof Bun.serve>;
+    try {
+      mitm = startMitmServer({
+        port: ports.internal,
+        intercepted: interceptedHosts(config.capture.extra_hosts),
+        ownPorts,
+        issuer,
+        pool,
+        log,
+        connectTimeoutMs: config.upstream.connect_timeout_ms,
+        processKey: (client) => String(pidOf(client) ?? `${client.address}`),
+        session: (client) => {
+          const pid = pidOf(client);
+          const attribution = attributeProject(pid, procView, { proxyProject: client.proxyProject, defaultProject: config.tagging.default_project });
+          log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source });
+          return {
+            observe: (head) => createObserver(head),
+            onExchange: (rec) => writer.enqueue(rowFor(rec, { pid, attribution }, config.pricing.overrides)),
+          };
+        },
+      });
+      const app = createApi({ version: VERSION, pid: process.pid, startedAt, port: () => ports.api });
+      api = Bun.serve({ hostname: "127.0.0.1", port: ports.api, fetch: app.fetch });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return fatal(code === "EADDRINUSE" ? `a daemon port (${ports.internal} or ${ports.api}) on 127.0.0.1 is taken by another process` : (err as Error).message, "run `halton-meter status` to see the ports in use");
+    }
+    const maintenance = setInterval(() => {
+      try {
+        maintain(store);
+      } catch (err) {
+        log.event("store.maintain_failed", { reason: (err as Error).message }, "warn");
+      }
+    }, 30_000);
+    log.event("daemon.startup.ready", { version: VERSION, internal_port: ports.internal, api_port: ports.api, ms: Date.now() - startedAt, ca: ca.fingerprint256 });
+    term.info(`halton-meter daemon ${VERSION}: MITM on 127.0.0.1:${ports.internal}, API on 127.0.0.1:${ports.api}`);
+
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.event("daemon.stopping", { signal, open_connections: mitm.active });
+        mitm.stopAccepting();
+        const deadline = Date.now() + config.daemon.shutdown_grace_ms;
+        while (mitm.active > 0 && Date.now() < deadline) await Bun.sleep(50);
+        mitm.closeAll();
+        pool.closeAll();
+        api.stop(true);
+        clearInterval(maintenance);
+        const flushed = writer.close();
+        log.event("daemon.exit", { signal, rows_committed: writer.stats().committed, rows_pending: flushed.pending });
+        log.close();
+        resolve();
+      };
+      process.on("SIGTERM", () => void stop("SIGTERM"));
+      process.on("SIGINT", () => void stop("SIGINT"));
+    });
+    return 0;
+  },
+});

@@ -1,0 +1,200 @@
+// The daemon's internal port: a CONNECT proxy (reached from the edge with a PROXY line naming
+// the client, or from a client directly). Metered hosts get our leaf and the HTTP/1.1 session;
+// every other host, and any host a client refused our certificate for, is tunnelled raw.
+
+import type { Socket, TCPSocketListener } from "bun";
+import type { EventLog } from "../log/jsonl.ts";
+import { headerValue, MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
+import { parseProxyLine } from "../proxy/proxy-protocol.ts";
+import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
+import { isLoopbackHost, parseAuthority } from "../proxy/target.ts";
+import type { LeafIssuer } from "../tls/leaf.ts";
+import { ALPN_HTTP1_ONLY, sniHandler, upgradeToServerTls } from "../tls/sni.ts";
+import { MitmSession, type SessionDeps } from "./session.ts";
+import type { UpstreamPool } from "./upstream.ts";
+
+/** Who is on the other end of a connection, as far as we can tell. */
+export interface ClientInfo {
+  address: string;
+  port: number;
+  /** The port the client connected to (the edge's, or ours when it came directly). */
+  serverPort: number;
+  viaEdge: boolean;
+  /** The project named in proxy credentials (`halton-meter run --project X`). */
+  proxyProject: string | null;
+}
+
+/** `Proxy-Authorization: Basic base64(project:)`: the user part names the project. */
+export function projectFromProxyAuth(value: string | undefined): string | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(value?.trim() ?? "");
+  if (!m) return null;
+  const user = decodeURIComponent(Buffer.from(m[1]!, "base64").toString("utf8").split(":")[0] ?? "");
+  return /^[\w.@+-]{1,100}$/.test(user) ? user : null;
+}
+
+export interface MitmServerOptions {
+  port: number;
+  hostname?: string;
+  intercepted: ReadonlySet<string>;
+  ownPorts: () => ReadonlySet<number>;
+  issuer: LeafIssuer;
+  pool: UpstreamPool;
+  log: EventLog;
+  now?: () => number;
+  connectTimeoutMs: number;
+  /** A stable key for the calling process (its pid where /proc can tell), for the TLS bypass. */
+  processKey(client: ClientInfo): string;
+  session(client: ClientInfo): Pick<SessionDeps, "observe" | "onExchange">;
+}
+
+export interface MitmServer {
+  readonly port: number;
+  readonly active: number;
+  /** Stops accepting; existing connections carry on. */
+  stopAccepting(): void;
+  closeAll(): void;
+}
+
+const BYPASS_MS = 60 * 60 * 1000;
+
+const HINTS = "a client that rejects Halton Meter's certificate needs NODE_EXTRA_CA_CERTS (Node, Claude Code, Gemini CLI), SSL_CERT_FILE / REQUESTS_CA_BUNDLE (Python) or CURL_CA_BUNDLE (curl): `halton-meter setup` prints them";
+
+export function startMitmServer(opts: MitmServerOptions): MitmServer {
+  const now = opts.now ?? Date.now;
+  const bypass = new Map<string, number>();
+  const open = new Set<Sock>();
+
+  const bypassed = (key: string) => {
+    const until = bypass.get(key);
+    if (until === undefined) return false;
+    if (until > now()) return true;
+    bypass.delete(key);
+    return false;
+  };
+
+  function accept(raw: Sock): void {
+    raw.setNoDelay(true);
+    open.add(raw);
+    let buf = Buffer.alloc(0);
+    raw.data = {
+      on: {
+        ...idleEvents(),
+        data: (d) => {
+          buf = buf.length ? Buffer.concat([buf, d]) : Buffer.from(d);
+          handshake();
+        },
+        close: () => open.delete(raw),
+      },
+    };
+    const answer = (status: number, text: string, reason: string) => {
+      raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
+      raw.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\nConnection: close\r\nX-Halton-Meter: daemon\r\n\r\n${reason}\n`);
+    };
+    const handshake = () => {
+      const pl = parseProxyLine(buf);
+      if (pl.kind === "incomplete") return;
+      if (pl.kind === "invalid") return answer(400, "Bad Request", pl.reason);
+      const skip = pl.kind === "ok" ? pl.length : 0;
+      const head = parseRequestHead(buf.subarray(skip), MAX_HEAD_BYTES);
+      if (head.kind === "incomplete") return;
+      if (head.kind === "invalid") return answer(head.status, "Bad Request", head.reason);
+      if (head.head.method !== "CONNECT") return answer(400, "Bad Request", "this is Halton Meter's daemon port: send CONNECT host:port");
+      const t = parseAuthority(head.head.target);
+      if (!t.ok) return answer(400, "Bad Request", `bad CONNECT target: ${t.reason}`);
+      const { host, port } = t.target;
+      if (isLoopbackHost(host) && opts.ownPorts().has(port)) return answer(403, "Forbidden", `refusing to proxy to ${host}:${port}: that is Halton Meter itself`);
+      const via = pl.kind === "ok" ? pl.address : null;
+      const proxyProject = projectFromProxyAuth(headerValue(head.head.headers, "proxy-authorization"));
+      const client: ClientInfo = via
+        ? { address: via.sourceAddress, port: via.sourcePort, serverPort: via.destPort, viaEdge: true, proxyProject }
+        : { address: raw.remoteAddress, port: raw.remotePort, serverPort: raw.localPort, viaEdge: false, proxyProject };
+      const rest = buf.subarray(skip + head.length);
+      buf = Buffer.alloc(0);
+      const key = `${opts.processKey(client)} ${host}`;
+      if (opts.intercepted.has(host) && opts.issuer.permits(host) && !bypassed(key)) intercept(raw, host, port, client, key, rest);
+      else tunnel(raw, host, port, rest);
+    };
+  }
+
+  function intercept(raw: Sock, host: string, port: number, client: ClientInfo, key: string, early: Buffer): void {
+    raw.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    // From here the raw socket's data handler keeps seeing ciphertext: it must ignore it.
+    raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
+    let established = false;
+    const failed = (why: string) => {
+      if (established) return;
+      established = true;
+      bypass.set(key, now() + BYPASS_MS);
+      opts.log.event("intercept.tls_failed", { host, client_port: client.port, reason: why, hint: HINTS, bypass_minutes: BYPASS_MS / 60000 }, "warn");
+    };
+    const state: SocketState = { on: idleEvents() };
+    const [, tls] = upgradeToServerTls<SocketState>(raw, {
+      data: state,
+      tls: { ALPNProtocols: ALPN_HTTP1_ONLY },
+      socket: {
+        ...forwardingHandlers,
+        serverName: sniHandler(opts.issuer, (name, e) => opts.log.event("intercept.tls_refused", { host: name, reason: e.message }, "warn")),
+        // Bun reports an irrelevant client-certificate error on the server side: only `ok` counts.
+        handshake: (s, ok) => {
+          if (!ok) return failed("handshake failed");
+          established = true;
+          const sess = opts.session(client);
+          new MitmSession(s, { host, port, pool: opts.pool, log: opts.log, now, observe: sess.observe, onExchange: sess.onExchange });
+          open.add(s);
+        },
+        close: (s) => {
+          open.delete(s);
+          failed("client closed the connection during the TLS handshake (it does not trust our CA)");
+        },
+      },
+    });
+    if (early.length) tls.write(early);
+  }
+
+  function tunnel(raw: Sock, host: string, port: number, early: Buffer): void {
+    let settled = false;
+    const timer = setTimeout(() => fail("timed out"), opts.connectTimeoutMs);
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      raw.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Length: ${why.length + host.length + 13}\r\nConnection: close\r\n\r\ncannot reach ${host}: ${why}\n`);
+    };
+    Bun.connect<SocketState>({ hostname: host, port, socket: forwardingHandlers, data: { on: { ...idleEvents(), connectError: (e) => fail(e.message) } }, allowHalfOpen: true }).then(
+      (up) => {
+        if (settled) return void up.terminate();
+        settled = true;
+        clearTimeout(timer);
+        up.setNoDelay(true);
+        const sp = splice(raw, up, () => open.delete(raw));
+        sp.down.push(Buffer.from("HTTP/1.1 200 Connection Established\r\n\r\n"));
+        if (early.length) sp.up.push(early);
+      },
+      (e) => fail((e as Error).message),
+    );
+  }
+
+  const listener: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
+    hostname: opts.hostname ?? "127.0.0.1",
+    port: opts.port,
+    allowHalfOpen: true,
+    socket: { ...forwardingHandlers, open: (s: Socket<SocketState>) => accept(s) },
+  });
+
+  return {
+    get port() {
+      return listener.port;
+    },
+    get active() {
+      return open.size;
+    },
+    stopAccepting() {
+      listener.stop(false);
+    },
+    closeAll() {
+      for (const s of open) s.terminate();
+      open.clear();
+      listener.stop(true);
+    },
+  };
+}

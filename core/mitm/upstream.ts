@@ -1,0 +1,187 @@
+// TLS connections to the real providers: strict verification against real roots (plus an
+// optional extra CA), `[upstream] resolve` for tests and air-gapped setups, an optional
+// corporate HTTP proxy, and a keep-alive pool. Environment proxies are never consulted: the
+// daemon must not send its own traffic back through the edge.
+
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
+import type { Socket } from "bun";
+import { parseResponseHead } from "../proxy/head.ts";
+import { Outbox } from "../proxy/outbox.ts";
+import { idleEvents, type SocketEvents, type SocketState } from "../proxy/sockets.ts";
+import { ALPN_HTTP1_ONLY } from "../tls/sni.ts";
+
+export interface UpstreamSettings {
+  resolve: Record<string, string>;
+  caFile: string;
+  proxy: string;
+  connectTimeoutMs: number;
+}
+
+export type UpstreamFailure = "dns" | "refused" | "timeout" | "tls-verify" | "tls" | "proxy" | "error";
+
+export interface UpstreamConn {
+  readonly key: string;
+  readonly socket: Socket<SocketState>;
+  readonly out: Outbox;
+  /** True once this connection has carried an exchange before. */
+  reused: boolean;
+  closed: boolean;
+  idleTimer?: ReturnType<typeof setTimeout>;
+}
+
+export type Acquired = { ok: true; conn: UpstreamConn } | { ok: false; kind: UpstreamFailure; reason: string };
+
+const IDLE_MS = 4000;
+const IDLE_PER_HOST = 16;
+
+const tlsHandlers = {
+  open: (s: Socket<SocketState>) => s.data.on.open?.(),
+  data: (s: Socket<SocketState>, d: Buffer) => s.data.on.data(d),
+  drain: (s: Socket<SocketState>) => s.data.on.drain(),
+  end: (s: Socket<SocketState>) => s.data.on.end(),
+  close: (s: Socket<SocketState>, e?: Error) => s.data.on.close(e),
+  error: (s: Socket<SocketState>, e: Error) => s.data.on.close(e),
+  connectError: (s: Socket<SocketState>, e: Error) => (s.data.on.connectError ?? s.data.on.close)(e),
+  handshake: (s: Socket<SocketState>, ok: boolean, err: Error | null) => (s.data.tag as HandshakeHook | undefined)?.(ok, err),
+};
+type HandshakeHook = (ok: boolean, err: Error | null) => void;
+
+export class UpstreamPool {
+  private idle = new Map<string, UpstreamConn[]>();
+  private readonly ca: string[] | undefined;
+
+  constructor(private readonly settings: UpstreamSettings) {
+    // With an extra CA the real roots stay trusted too: `ca` replaces the defaults otherwise.
+    this.ca = settings.caFile ? [...rootCertificates, readFileSync(settings.caFile, "utf8")] : undefined;
+  }
+
+  async acquire(host: string, port: number): Promise<Acquired> {
+    const key = `${host}:${port}`;
+    const list = this.idle.get(key);
+    while (list?.length) {
+      const conn = list.pop()!;
+      clearTimeout(conn.idleTimer);
+      if (!conn.closed) return { ok: true, conn };
+    }
+    return this.connect(host, port, key);
+  }
+
+  release(conn: UpstreamConn): void {
+    if (conn.closed) return;
+    conn.reused = true;
+    conn.socket.data.on = { ...idleEvents(), close: () => this.forget(conn), end: () => this.forget(conn) };
+    const list = this.idle.get(conn.key) ?? [];
+    if (list.length >= IDLE_PER_HOST) return void this.destroy(conn);
+    list.push(conn);
+    this.idle.set(conn.key, list);
+    conn.idleTimer = setTimeout(() => this.destroy(conn), IDLE_MS);
+  }
+
+  destroy(conn: UpstreamConn): void {
+    this.forget(conn);
+    conn.socket.terminate();
+  }
+
+  closeAll(): void {
+    for (const list of this.idle.values()) for (const c of [...list]) this.destroy(c);
+  }
+
+  private forget(conn: UpstreamConn): void {
+    conn.closed = true;
+    clearTimeout(conn.idleTimer);
+    const list = this.idle.get(conn.key);
+    if (list) this.idle.set(conn.key, list.filter((c) => c !== conn));
+  }
+
+  private address(host: string, port: number): { hostname: string; port: number } {
+    const mapped = this.settings.resolve[host];
+    if (!mapped) return { hostname: host, port };
+    const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(mapped);
+    return { hostname: m?.[1] ?? mapped, port: m?.[2] ? Number(m[2]) : port };
+  }
+
+  private tlsOptions(host: string) {
+    return { serverName: host, rejectUnauthorized: true, ALPNProtocols: ALPN_HTTP1_ONLY, ...(this.ca ? { ca: this.ca } : {}) };
+  }
+
+  private connect(host: string, port: number, key: string): Promise<Acquired> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let socket: Socket<SocketState> | undefined;
+      const settle = (a: Acquired) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (!a.ok) socket?.terminate();
+        resolve(a);
+      };
+      const timer = setTimeout(() => settle({ ok: false, kind: "timeout", reason: `timed out connecting to ${host}:${port}` }), this.settings.connectTimeoutMs);
+      const onHandshake: HandshakeHook = (ok, err) => {
+        if (!socket) return;
+        if (err || !ok) return settle({ ok: false, kind: "tls-verify", reason: `${host}'s certificate failed verification: ${err?.message ?? "handshake failed"}` });
+        const s = socket;
+        settle({ ok: true, conn: { key, socket: s, out: new Outbox((d) => s.write(d)), reused: false, closed: false } });
+      };
+      const events: SocketEvents = {
+        ...idleEvents(),
+        close: (e) => settle({ ok: false, kind: "tls", reason: `${host}:${port} closed the connection during the TLS handshake${e ? ` (${e.message})` : ""}` }),
+        connectError: (e) => settle(failure(host, port, e)),
+      };
+      const state: SocketState = { on: events, tag: onHandshake };
+      const done = (s: Socket<SocketState>) => void (socket = s);
+      if (this.settings.proxy) {
+        this.viaProxy(host, port, state, (s) => done(s), (a) => settle(a));
+      } else {
+        const addr = this.address(host, port);
+        Bun.connect<SocketState>({ ...addr, tls: this.tlsOptions(host), socket: tlsHandlers, data: state, allowHalfOpen: true }).then(
+          (s) => {
+            s.setNoDelay(true);
+            done(s);
+            if (settled) s.terminate();
+          },
+          (e) => settle(failure(host, port, e)),
+        );
+      }
+    });
+  }
+
+  /** CONNECT through the corporate proxy, then TLS to the provider inside that tunnel. */
+  private viaProxy(host: string, port: number, state: SocketState, opened: (s: Socket<SocketState>) => void, fail: (a: Acquired) => void): void {
+    const proxy = new URL(this.settings.proxy);
+    const addr = { hostname: proxy.hostname, port: Number(proxy.port || 80) };
+    let buf = Buffer.alloc(0);
+    Bun.connect<{ upgraded: boolean }>({
+      ...addr,
+      data: { upgraded: false },
+      socket: {
+        open: (raw) => {
+          raw.setNoDelay(true);
+          raw.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`);
+        },
+        data: (raw, d) => {
+          if (raw.data.upgraded) return; // ciphertext of the upgraded socket: not ours to read
+          buf = Buffer.concat([buf, d]);
+          const head = parseResponseHead(buf);
+          if (head.kind === "incomplete") return;
+          if (head.kind === "invalid" || head.head.status !== 200) {
+            raw.terminate();
+            return fail({ ok: false, kind: "proxy", reason: `upstream proxy ${proxy.host} refused CONNECT ${host}:${port}${head.kind === "ok" ? ` (${head.head.status})` : ""}` });
+          }
+          raw.data.upgraded = true;
+          const [, tls] = raw.upgradeTLS<SocketState>({ tls: this.tlsOptions(host), socket: tlsHandlers, data: state });
+          opened(tls);
+        },
+        close: () => fail({ ok: false, kind: "proxy", reason: `upstream proxy ${proxy.host} closed the connection` }),
+        connectError: (_s, e) => fail({ ok: false, kind: "proxy", reason: `cannot reach upstream proxy ${proxy.host}: ${(e as Error).message}` }),
+      },
+    }).catch((e) => fail({ ok: false, kind: "proxy", reason: `cannot reach upstream proxy ${proxy.host}: ${(e as Error).message}` }));
+  }
+}
+
+function failure(host: string, port: number, e: unknown): Acquired {
+  const code = (e as NodeJS.ErrnoException)?.code ?? "";
+  if (code === "ENOTFOUND" || code.startsWith("EAI")) return { ok: false, kind: "dns", reason: `cannot resolve ${host}` };
+  if (code === "ECONNREFUSED") return { ok: false, kind: "refused", reason: `${host}:${port} refused the connection` };
+  return { ok: false, kind: "error", reason: `cannot reach ${host}:${port}: ${(e as Error)?.message ?? code}` };
+}
