@@ -36,8 +36,7 @@ release: node_modules/.deps-stamp
 		$(COMPILE) --target=bun-$$t --outfile dist/release/halton-meter-$$t cmd/halton-meter.ts && \
 		$(COMPILE) --target=bun-$$t --outfile dist/release/halton-meter-edge-$$t cmd/edge.ts || exit 1; \
 	done
-	cp install.sh dist/release/install.sh
-	cd dist/release && sha256sum halton-meter-* install.sh > SHA256SUMS
+	cd dist/release && sha256sum halton-meter-* > SHA256SUMS
 
 ## test: the whole suite (installs the tools the tests drive: curl, python3-requests...)
 test: build test-deps

@@ -8,6 +8,7 @@ const main = defineCommand({
   meta: { name: "halton-meter", version: VERSION, description: "A local meter of LLM API spend" },
   subCommands: {
     config: () => import("./commands/config.ts").then((m) => m.default),
+    setup: () => import("./commands/setup.ts").then((m) => m.default),
     daemon: () => import("./commands/daemon.ts").then((m) => m.default),
   },
 });
