@@ -1,0 +1,83 @@
+// Rows for `halton-meter pricing list`: [pricing] overrides first, then the bundled library data.
+
+import type { ModelPrice } from "@pydantic/genai-prices";
+import type { ProviderId } from "../capture/types.ts";
+import { LIBRARY_PROVIDER, LIBRARY_PROVIDER_IDS, LIBRARY_SOURCE, libraryPricesAt, libraryProvider, matchLibraryModel } from "./library.ts";
+import type { PriceListRow, PriceOverrides } from "./types.ts";
+
+export interface ListPricesOptions {
+  overrides?: PriceOverrides;
+  /** Only this provider's models (overrides are listed whatever their provider). */
+  provider?: ProviderId;
+  includeDeprecated?: boolean;
+  now?: Date;
+}
+
+type RawPrice = ModelPrice[string];
+
+function base(price: RawPrice): number | null {
+  if (price === undefined) return null;
+  return typeof price === "number" ? price : price.base;
+}
+
+function firstTier(price: RawPrice): { start: number; price: number } | null {
+  if (price === undefined || typeof price === "number") return null;
+  return [...price.tiers].sort((a, b) => a.start - b.start)[0] ?? null;
+}
+
+function libraryRow(provider: string, model: string, name: string | null, prices: ModelPrice): PriceListRow {
+  const inputTier = firstTier(prices.input_mtok);
+  const outputTier = firstTier(prices.output_mtok);
+  const above = inputTier?.start ?? outputTier?.start;
+  return {
+    provider,
+    model,
+    name,
+    input: base(prices.input_mtok),
+    output: base(prices.output_mtok),
+    cacheRead: base(prices.cache_read_mtok),
+    cacheWrite5m: base(prices.cache_write_5m_mtok) ?? base(prices.cache_write_mtok),
+    cacheWrite1h: base(prices.cache_write_1h_mtok),
+    longContext: above === undefined ? null : { aboveInputTokens: above, input: inputTier?.price ?? null, output: outputTier?.price ?? null },
+    source: LIBRARY_SOURCE,
+  };
+}
+
+/** Which provider an override's model belongs to, as far as the library can tell. */
+function overrideProvider(model: string, now: Date): string {
+  for (const ours of ["anthropic", "openai", "google", "xai"] as const) {
+    const found = matchLibraryModel(ours, model, now);
+    if (found) return found.providerId;
+  }
+  return "(any)";
+}
+
+export function listPrices(opts: ListPricesOptions = {}): PriceListRow[] {
+  const now = opts.now ?? new Date();
+  const rows: PriceListRow[] = [];
+  for (const [model, o] of Object.entries(opts.overrides ?? {})) {
+    rows.push({
+      provider: overrideProvider(model, now),
+      model,
+      name: null,
+      input: o.input ?? null,
+      output: o.output ?? null,
+      cacheRead: o.cache_read ?? null,
+      cacheWrite5m: o.cache_write_5m ?? null,
+      cacheWrite1h: o.cache_write_1h ?? null,
+      longContext: null,
+      source: "config",
+    });
+  }
+  const providers = opts.provider ? [LIBRARY_PROVIDER[opts.provider]] : LIBRARY_PROVIDER_IDS;
+  for (const id of providers) {
+    const provider = libraryProvider(id);
+    if (!provider) continue;
+    for (const model of provider.models) {
+      if (model.deprecated && !opts.includeDeprecated) continue;
+      const prices = libraryPricesAt(provider, model, now);
+      if (prices) rows.push(libraryRow(provider.id, model.id, model.name ?? null, prices));
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,90 @@
+// Opening db.sqlite: refuse what is not ours to touch, set the pragmas, migrate.
+
+import { Database } from "bun:sqlite";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { describe, sqliteCode, StoreError } from "./errors.ts";
+import { migrate, preflight } from "./migrate.ts";
+import { MIGRATIONS, type Migration } from "./schema.ts";
+
+export interface Store {
+  readonly db: Database;
+  readonly path: string;
+  readonly schemaVersion: number;
+  /** The connection's normal busy_timeout; writers and maintenance lower it briefly and restore it. */
+  readonly busyTimeoutMs: number;
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  /** How long a statement waits for another connection's lock. Default 5000. */
+  busyTimeoutMs?: number;
+  /** The schema steps; tests pass extra steps to exercise upgrades. */
+  migrations?: readonly Migration[];
+}
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+function isMemory(path: string): boolean {
+  return path === ":memory:" || path === "";
+}
+
+/** A non-empty file that does not start with SQLite's header is not ours: never open it for writing. */
+function refuseForeignFile(path: string): void {
+  if (isMemory(path) || !existsSync(path)) return;
+  const stat = statSync(path);
+  if (!stat.isFile()) {
+    throw new StoreError("cannot-open", `${path} is not a regular file`, { hint: "move it aside; Halton Meter will create a fresh database" });
+  }
+  if (stat.size === 0) return; // SQLite treats an empty file as an empty database
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString("latin1") !== SQLITE_MAGIC) {
+    throw new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, {
+      hint: `move ${basename(path)} aside (it is not deleted or overwritten) and start again`,
+    });
+  }
+}
+
+function configure(db: Database, memory: boolean): void {
+  if (!memory) {
+    const mode = (db.query("PRAGMA journal_mode = WAL").get() as { journal_mode: string }).journal_mode;
+    if (mode !== "wal") throw new Error(`journal_mode is ${mode}, not wal`);
+  }
+  db.run("PRAGMA synchronous = NORMAL");
+  db.run("PRAGMA foreign_keys = ON");
+}
+
+export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  refuseForeignFile(path);
+  let db: Database;
+  try {
+    db = new Database(path, { create: true, readwrite: true, strict: true });
+  } catch (err) {
+    throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, {
+      cause: err,
+      hint: "check that the directory exists and that you own it",
+    });
+  }
+  try {
+    const migrations = opts.migrations ?? MIGRATIONS;
+    db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    const found = preflight(db, path, migrations);
+    configure(db, isMemory(path));
+    const schemaVersion = migrate(db, path, migrations, found);
+    return { db, path, schemaVersion, busyTimeoutMs, close: () => db.close() };
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    if (sqliteCode(err) === "SQLITE_NOTADB") {
+      throw new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, { cause: err });
+    }
+    throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
+  }
+}

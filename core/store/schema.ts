@@ -1,0 +1,71 @@
+// Versioned schema. Each step runs once, in order, inside the upgrade transaction; `version` is
+// what PRAGMA user_version holds after it. Never edit a shipped step: append a new one.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "requests, bodies and meta",
+    sql: `
+      CREATE TABLE requests (
+        id INTEGER PRIMARY KEY,
+        exchange_id TEXT NOT NULL UNIQUE,
+        started_at INTEGER NOT NULL,
+        first_byte_at INTEGER,
+        ended_at INTEGER,
+        provider TEXT NOT NULL,
+        host TEXT NOT NULL,
+        endpoint TEXT,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        model TEXT,
+        status INTEGER,
+        stream INTEGER NOT NULL DEFAULT 0 CHECK (stream IN (0, 1)),
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+        reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_micros INTEGER,
+        price_status TEXT NOT NULL CHECK (price_status IN ('priced', 'unpriced', 'unmetered')),
+        price_source TEXT,
+        tokens_complete INTEGER NOT NULL DEFAULT 1 CHECK (tokens_complete IN (0, 1)),
+        metered INTEGER NOT NULL DEFAULT 1 CHECK (metered IN (0, 1)),
+        latency_ms INTEGER,
+        ttfb_ms INTEGER,
+        project TEXT,
+        project_source TEXT,
+        client TEXT,
+        pid INTEGER,
+        user_agent TEXT,
+        error_type TEXT,
+        note TEXT,
+        -- money is integer micro-dollars, present exactly when the row is priced
+        CHECK ((price_status = 'priced') = (cost_micros IS NOT NULL))
+      ) STRICT;
+      CREATE INDEX requests_started_at ON requests (started_at);
+      CREATE INDEX requests_project_started_at ON requests (project, started_at);
+      CREATE INDEX requests_model ON requests (model);
+      CREATE INDEX requests_provider ON requests (provider);
+
+      CREATE TABLE bodies (
+        request_id INTEGER PRIMARY KEY REFERENCES requests (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        request_body TEXT,
+        response_body TEXT,
+        request_bytes INTEGER NOT NULL DEFAULT 0,
+        response_bytes INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX bodies_created_at ON bodies (created_at);
+
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      INSERT INTO meta (key, value) VALUES ('created_at', CAST(unixepoch('subsec') * 1000 AS INTEGER));
+    `,
+  },
+];

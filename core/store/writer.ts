@@ -1,0 +1,231 @@
+// The capture writer: the proxy enqueues a row and returns at once; rows are committed in batched
+// transactions a few milliseconds later, off the proxy's stack. A write that fails (disk full,
+// read-only, locked) keeps its rows queued, bounded, and retries; nothing is ever thrown at the caller.
+
+import { describe, sqliteCode, StoreError } from "./errors.ts";
+import type { Store } from "./open.ts";
+import { insertRows, type RequestRow } from "./rows.ts";
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface CaptureWriterOptions {
+  /** Delay between the first queued row and its commit. Default 25 ms. */
+  flushIntervalMs?: number;
+  /** Rows per transaction. Default 1000. */
+  maxBatch?: number;
+  /** Rows held while the disk refuses writes; beyond this the oldest are dropped. Default 10,000. */
+  maxQueue?: number;
+  /** How long one flush may wait for another process's write lock (the proxy's event loop waits with it). Default 50 ms. */
+  busyTimeoutMs?: number;
+  onError?: (err: StoreError) => void;
+  /** After each committed batch: rows in it and rows committed so far. */
+  onCommit?: (batch: number, total: number) => void;
+  timers?: Timers;
+}
+
+export interface WriterStats {
+  queued: number;
+  committed: number;
+  /** Rows lost to queue overflow or refused by SQLite as invalid. */
+  dropped: number;
+  failedFlushes: number;
+}
+
+export interface FlushResult {
+  committed: number;
+  pending: number;
+  error: StoreError | null;
+}
+
+export interface CaptureWriter {
+  enqueue(row: RequestRow): void;
+  /** Commits everything queued now (shutdown, tests). */
+  flush(): FlushResult;
+  /** Flushes, then stops: later rows are dropped and reported. */
+  close(): FlushResult;
+  stats(): WriterStats;
+}
+
+/**
+ * Errors that say "this row can never be stored" (a bug upstream: a bad value, a broken invariant),
+ * as opposed to "not now" (disk full, read-only, locked, I/O), which keeps rows queued for a retry.
+ * Errors without a SQLite code come from binding values, or from a closed connection: the caller
+ * tells them apart by probing the connection.
+ */
+const ROW_ERRORS = ["SQLITE_CONSTRAINT", "SQLITE_MISMATCH", "SQLITE_TOOBIG", "SQLITE_RANGE"];
+
+function isRowError(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code === null || ROW_ERRORS.some((t) => code === t || code.startsWith(`${t}_`));
+}
+
+const MAX_RETRY_MS = 1000;
+
+/** One try at a batch: rows taken off the queue (written or dropped), rows written, and why it stopped. */
+interface Attempt {
+  processed: number;
+  written: number;
+  failure: unknown;
+}
+
+export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {}): CaptureWriter {
+  const interval = opts.flushIntervalMs ?? 25;
+  const maxBatch = opts.maxBatch ?? 1000;
+  const maxQueue = opts.maxQueue ?? 10_000;
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 50;
+  const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as Timer) };
+
+  // A queue with a moving head: enqueue and drop-oldest are O(1); the array is compacted now and then.
+  let queue: RequestRow[] = [];
+  let head = 0;
+  let timer: unknown = null;
+  let failures = 0;
+  let closed = false;
+  let overflowed = 0;
+  const stats = { committed: 0, dropped: 0, failedFlushes: 0 };
+
+  const pending = () => queue.length - head;
+
+  function report(err: StoreError): void {
+    try {
+      opts.onError?.(err);
+    } catch {
+      // a broken error handler must not break capture
+    }
+  }
+
+  function schedule(ms: number): void {
+    if (timer === null && !closed) timer = timers.setTimeout(tick, ms);
+  }
+
+  function tick(): void {
+    timer = null;
+    drain();
+  }
+
+  function write(batch: RequestRow[]): void {
+    const db = store.db;
+    db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    try {
+      insertRows(store, batch);
+    } finally {
+      db.run(`PRAGMA busy_timeout = ${store.busyTimeoutMs}`);
+    }
+  }
+
+  function usable(): boolean {
+    try {
+      store.db.query("SELECT 1").get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A batch SQLite refused as invalid: write row by row, dropping only the rows it refuses. */
+  function isolate(batch: RequestRow[]): Attempt {
+    const attempt: Attempt = { processed: 0, written: 0, failure: null };
+    for (const row of batch) {
+      try {
+        write([row]);
+        attempt.written++;
+      } catch (err) {
+        if (!isRowError(err) || !usable()) return { ...attempt, failure: err };
+        stats.dropped++;
+        report(new StoreError("rows-rejected", `dropped captured request ${row.exchangeId}: ${describe(err)}`, { cause: err }));
+      }
+      attempt.processed++;
+    }
+    return attempt;
+  }
+
+  function attempt(batch: RequestRow[]): Attempt {
+    try {
+      write(batch);
+      return { processed: batch.length, written: batch.length, failure: null };
+    } catch (err) {
+      return isRowError(err) ? isolate(batch) : { processed: 0, written: 0, failure: err };
+    }
+  }
+
+  function drain(): FlushResult {
+    let committed = 0;
+    while (pending() > 0) {
+      const { processed, written, failure } = attempt(queue.slice(head, head + maxBatch));
+      head += processed;
+      committed += written;
+      stats.committed += written;
+      if (written > 0) {
+        try {
+          opts.onCommit?.(written, stats.committed);
+        } catch {
+          // observers cannot stop the writer
+        }
+      }
+      if (failure !== null) {
+        failures++;
+        stats.failedFlushes++;
+        const error = new StoreError(
+          "write-failed",
+          `could not write captured requests to ${store.path}: ${describe(failure)}; ${pending()} kept queued, retrying`,
+          { cause: failure, hint: "free disk space or fix the file's permissions; capture resumes by itself" },
+        );
+        report(error);
+        schedule(Math.min(MAX_RETRY_MS, interval * 2 ** failures));
+        return { committed, pending: pending(), error };
+      }
+    }
+    failures = 0;
+    queue = [];
+    head = 0;
+    return { committed, pending: 0, error: null };
+  }
+
+  function enqueue(row: RequestRow): void {
+    if (closed) {
+      stats.dropped++;
+      report(new StoreError("write-failed", `capture writer is closed: dropped ${row.exchangeId}`));
+      return;
+    }
+    queue.push(row);
+    if (pending() > maxQueue) {
+      head++;
+      stats.dropped++;
+      overflowed++;
+      if (overflowed === 1 || overflowed % 1000 === 0) {
+        report(new StoreError("queue-overflow", `capture queue full (${maxQueue} rows): dropped the oldest; ${overflowed} dropped so far`));
+      }
+    }
+    if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    schedule(interval);
+  }
+
+  function flush(): FlushResult {
+    if (timer !== null) {
+      timers.clearTimeout(timer);
+      timer = null;
+    }
+    return drain();
+  }
+
+  return {
+    enqueue,
+    flush,
+    close() {
+      const result = flush();
+      closed = true;
+      if (timer !== null) {
+        timers.clearTimeout(timer);
+        timer = null;
+      }
+      return result;
+    },
+    stats: () => ({ queued: pending(), ...stats }),
+  };
+}

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RequestRow, Timers } from "../../core/store/index.ts";
+
+/** A fresh directory under the system temp dir; remove() when done. */
+export function tempDir(): { dir: string; path: (name: string) => string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "halton-store-"));
+  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+
+export function makeRow(i: number, over: Partial<RequestRow> = {}): RequestRow {
+  return {
+    exchangeId: `ex-${i}`,
+    startedAt: T0 + i * 1000,
+    endedAt: T0 + i * 1000 + 500,
+    provider: "anthropic",
+    host: "api.anthropic.com",
+    endpoint: "messages",
+    method: "POST",
+    path: "/v1/messages",
+    model: "claude-sonnet-4-5",
+    status: 200,
+    stream: true,
+    tokens: { input: 100, output: 50, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 },
+    costMicros: 1050,
+    priceStatus: "priced",
+    priceSource: "genai-prices@0.1.8/2026-09-22",
+    latencyMs: 500,
+    ttfbMs: 100,
+    project: "alpha",
+    projectSource: "env",
+    client: "claude-code",
+    ...over,
+  };
+}
+
+/** Timers that fire only when the test says so. */
+export function manualTimers() {
+  let nextId = 1;
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  const timers: Timers = {
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      pending.set(id, { fn, ms });
+      return id;
+    },
+    clearTimeout(handle) {
+      pending.delete(handle as number);
+    },
+  };
+  return {
+    timers,
+    /** Delays of the timers now pending. */
+    delays: () => [...pending.values()].map((p) => p.ms),
+    /** Runs every pending timer once; returns how many ran. */
+    fire() {
+      const due = [...pending.values()];
+      pending.clear();
+      for (const p of due) p.fn();
+      return due.length;
+    },
+  };
+}
