@@ -1,0 +1,54 @@
+// Header and host helpers shared by the adapters. Header names compare case-insensitively;
+// repeated headers are joined with ", " as HTTP allows for list-valued fields.
+
+import type { RawHeaders } from "../capture/types.ts";
+
+export function headerValue(headers: RawHeaders, name: string): string | null {
+  const wanted = name.toLowerCase();
+  let found: string | null = null;
+  for (const [key, value] of headers) {
+    if (key.toLowerCase() !== wanted) continue;
+    found = found === null ? value : `${found}, ${value}`;
+  }
+  return found;
+}
+
+/** The media type without parameters, lower-cased: "text/event-stream". Empty when absent. */
+export function mediaType(headers: RawHeaders): string {
+  const value = headerValue(headers, "content-type") ?? "";
+  return (value.split(";")[0] ?? "").trim().toLowerCase();
+}
+
+/** Content codings in the order they were applied; "identity" dropped. */
+export function contentCodings(headers: RawHeaders): string[] {
+  const value = headerValue(headers, "content-encoding") ?? "";
+  return value
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "" && coding !== "identity");
+}
+
+/** "API.Anthropic.com:443" -> "api.anthropic.com"; any other port is kept (and so matches nothing). */
+export function normalizeHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.endsWith(":443")) h = h.slice(0, -4);
+  if (h.endsWith(".")) h = h.slice(0, -1);
+  return h;
+}
+
+/** The path of an origin-form (or absolute-form) request target, without the query string. */
+export function targetPath(target: string): string {
+  let path = target;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(path);
+  if (scheme) path = path.slice(scheme[0].length) || "/";
+  const cut = path.search(/[?#]/);
+  return cut === -1 ? path : path.slice(0, cut);
+}
+
+export function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

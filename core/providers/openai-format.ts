@@ -1,0 +1,182 @@
+// OpenAI's wire formats: Chat Completions, Responses, Embeddings. Shared by api.openai.com,
+// chatgpt.com (Codex) and api.x.ai, so the provider files only say which paths exist.
+
+import type { ProviderId, TokenCounts } from "../capture/types.ts";
+import {
+  count,
+  errorNote,
+  field,
+  isObject,
+  text,
+  type Endpoint,
+  type ErrorInfo,
+  type PayloadReader,
+  type Tally,
+} from "./_usage.ts";
+
+/** `{"error":{"message":...,"type":"requests","code":"rate_limit_exceeded"}}`; xAI: `{"code":..., "error":"text"}`. */
+function openaiError(body: unknown): ErrorInfo | null {
+  const error = field(body, "error");
+  if (isObject(error)) return { type: text(error.code) ?? text(error.type), message: text(error.message) };
+  if (typeof error === "string") return { type: null, message: error };
+  return null;
+}
+
+const REASONING_OUTSIDE =
+  "reasoning tokens were reported outside the output count (total = input + output + reasoning); added to output";
+
+/**
+ * OpenAI counts reasoning inside completion/output tokens. xAI has reported them outside it on
+ * some models; the total tells which: if it only adds up with reasoning on top, add it to output.
+ */
+function outputWithReasoning(output: number, reasoning: number, input: number, total: number | undefined): [number, boolean] {
+  if (reasoning > 0 && total === input + output + reasoning) {
+    return [output + reasoning, true];
+  }
+  return [output, false];
+}
+
+/** Chat Completions / Completions usage. Input excludes the cached part, which is billed as cache read. */
+function chatTokens(usage: Record<string, unknown>): { tokens: TokenCounts; reasoningOutside: boolean } {
+  const prompt = count(usage.prompt_tokens) ?? 0;
+  const cached = Math.min(prompt, count(field(usage.prompt_tokens_details, "cached_tokens")) ?? 0);
+  const reasoning = count(field(usage.completion_tokens_details, "reasoning_tokens")) ?? 0;
+  const [output, reasoningOutside] = outputWithReasoning(count(usage.completion_tokens) ?? 0, reasoning, prompt, count(usage.total_tokens));
+  return {
+    tokens: { input: prompt - cached, output, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
+    reasoningOutside,
+  };
+}
+
+/** Responses API usage. */
+function responsesTokens(usage: Record<string, unknown>): { tokens: TokenCounts; reasoningOutside: boolean } {
+  const input = count(usage.input_tokens) ?? 0;
+  const cached = Math.min(input, count(field(usage.input_tokens_details, "cached_tokens")) ?? 0);
+  const reasoning = count(field(usage.output_tokens_details, "reasoning_tokens")) ?? 0;
+  const [output, reasoningOutside] = outputWithReasoning(count(usage.output_tokens) ?? 0, reasoning, input, count(usage.total_tokens));
+  return {
+    tokens: { input: input - cached, output, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
+    reasoningOutside,
+  };
+}
+
+/** An error carried inside a 200 body: a chat chunk `{"error":{...}}`. */
+function inBandError(tally: Tally, value: Record<string, unknown>, where: string): boolean {
+  if (!isObject(value.error)) return false;
+  const info = openaiError(value) ?? { type: null, message: null };
+  tally.errorType = info.type ?? "error";
+  tally.notes.push(errorNote(where, info));
+  return true;
+}
+
+/** /v1/chat/completions and /v1/completions, JSON or SSE chunks. */
+function chatReader(tally: Tally): PayloadReader {
+  let reasoningOutside = false;
+  return {
+    spec: { object: true, model: true, usage: true, error: true },
+    payload(value) {
+      if (!isObject(value) || inBandError(tally, value, "stream error")) return;
+      tally.model = text(value.model) ?? tally.model;
+      if (!isObject(value.usage)) return; // stream chunks carry "usage": null until the last
+      const read = chatTokens(value.usage);
+      tally.tokens = read.tokens;
+      reasoningOutside = read.reasoningOutside;
+      tally.final = true;
+    },
+    finish(request, stream) {
+      if (reasoningOutside) tally.notes.push(REASONING_OUTSIDE);
+      if (tally.final || !stream || tally.errorType !== null) return;
+      const asked = field(request.body?.stream_options, "include_usage") === true;
+      tally.notes.push(
+        asked
+          ? "the stream ended without its usage chunk"
+          : "stream without usage: the request did not set stream_options.include_usage",
+      );
+    },
+  };
+}
+
+/** /v1/embeddings: usage.prompt_tokens only. */
+function embeddingsReader(tally: Tally): PayloadReader {
+  return {
+    spec: { model: true, usage: true, error: true },
+    payload(value) {
+      if (!isObject(value) || inBandError(tally, value, "error")) return;
+      tally.model = text(value.model) ?? tally.model;
+      const prompt = count(field(value.usage, "prompt_tokens"));
+      if (prompt === undefined) return;
+      tally.tokens.input = prompt;
+      tally.final = true;
+    },
+  };
+}
+
+const TERMINAL_EVENTS = new Set(["response.completed", "response.failed", "response.incomplete"]);
+const RESPONSE_EVENTS: ReadonlySet<string> = new Set([...TERMINAL_EVENTS, "response.created", "response.in_progress", "response.queued", "error"]);
+const TERMINAL_STATUSES = new Set(["completed", "failed", "incomplete", "cancelled"]);
+
+/** /v1/responses (and Codex's /backend-api/codex/responses): a response object, or SSE events. */
+function responsesReader(tally: Tally): PayloadReader {
+  let reasoningOutside = false;
+  /** `terminal`: the final report (a terminal event, or a finished JSON body); `body`: a JSON body. */
+  const read = (response: Record<string, unknown>, terminal: boolean, body: boolean) => {
+    tally.model = text(response.model) ?? tally.model;
+    const status = text(response.status);
+    if (isObject(response.usage)) {
+      const usage = responsesTokens(response.usage);
+      tally.tokens = usage.tokens;
+      reasoningOutside = usage.reasoningOutside;
+      if (terminal) tally.final = true;
+    } else if (terminal) {
+      tally.notes.push(`response ${status ?? "ended"} without usage`);
+    }
+    if (status === "failed") {
+      const info = openaiError(response) ?? { type: null, message: null };
+      tally.errorType = info.type ?? "response_failed";
+      tally.notes.push(errorNote("response failed", info));
+    } else if (status === "incomplete") {
+      tally.notes.push(`response incomplete: ${text(field(response.incomplete_details, "reason")) ?? "unknown reason"}`);
+    } else if (body && !terminal) {
+      tally.notes.push(`response still ${status} (background): its usage is reported when it completes`);
+    }
+  };
+  return {
+    spec: { type: true, object: true, model: true, status: true, usage: true, error: true, incomplete_details: true },
+    sseEvents: RESPONSE_EVENTS,
+    payload(value, event) {
+      if (!isObject(value)) return;
+      const type = text(value.type) ?? (event !== "message" ? event : null);
+      if (type === "error") {
+        const nested = isObject(value.error) ? value.error : value;
+        const info = { type: text(nested.code) ?? text(nested.type), message: text(nested.message) };
+        tally.errorType = info.type ?? "error";
+        tally.notes.push(errorNote("stream error", info));
+        return;
+      }
+      if (type !== null && type.startsWith("response.") && isObject(value.response)) {
+        return read(value.response, TERMINAL_EVENTS.has(type), false);
+      }
+      const object = text(value.object);
+      if (object !== null && object.startsWith("response")) {
+        const status = text(value.status);
+        return read(value, status === null || TERMINAL_STATUSES.has(status), true);
+      }
+      inBandError(tally, value, "error");
+    },
+    finish() {
+      if (reasoningOutside) tally.notes.push(REASONING_OUTSIDE);
+    },
+  };
+}
+
+export function chatEndpoint(provider: ProviderId, name = "chat.completions"): Endpoint {
+  return { provider, name, metered: true, reader: chatReader, errorOf: openaiError };
+}
+
+export function responsesEndpoint(provider: ProviderId, name = "responses"): Endpoint {
+  return { provider, name, metered: true, reader: responsesReader, errorOf: openaiError };
+}
+
+export function embeddingsEndpoint(provider: ProviderId): Endpoint {
+  return { provider, name: "embeddings", metered: true, requestSpec: { model: true }, reader: embeddingsReader, errorOf: openaiError };
+}
