@@ -70,6 +70,7 @@ export default defineCommand({
         pool,
         log,
         connectTimeoutMs: config.upstream.connect_timeout_ms,
+        resolve: config.upstream.resolve,
         processKey: (client) => String(pidOf(client) ?? `${client.address}`),
         session: (client) => {
           const pid = pidOf(client);
@@ -103,17 +104,22 @@ export default defineCommand({
         if (stopping) return;
         stopping = true;
         log.event("daemon.stopping", { signal, open_connections: mitm.active });
-        mitm.stopAccepting();
-        const deadline = Date.now() + config.daemon.shutdown_grace_ms;
-        while (mitm.active > 0 && Date.now() < deadline) await Bun.sleep(50);
-        mitm.closeAll();
-        pool.closeAll();
-        api.stop(true);
-        clearInterval(maintenance);
-        const flushed = writer.close();
-        log.event("daemon.exit", { signal, rows_committed: writer.stats().committed, rows_pending: flushed.pending });
-        log.close();
-        resolve();
+        try {
+          mitm.stopAccepting();
+          const deadline = Date.now() + config.daemon.shutdown_grace_ms;
+          while (mitm.active > 0 && Date.now() < deadline) await Bun.sleep(50);
+          mitm.closeAll();
+          pool.closeAll();
+          void api.stop(true);
+        } catch (err) {
+          log.event("daemon.stop_error", { reason: (err as Error).message }, "error");
+        } finally {
+          clearInterval(maintenance);
+          const flushed = writer.close();
+          log.event("daemon.exit", { signal, rows_committed: writer.stats().committed, rows_pending: flushed.pending });
+          log.close();
+          resolve();
+        }
       };
       process.on("SIGTERM", () => void stop("SIGTERM"));
       process.on("SIGINT", () => void stop("SIGINT"));

@@ -11,7 +11,7 @@ import { isLoopbackHost, parseAuthority } from "../proxy/target.ts";
 import type { LeafIssuer } from "../tls/leaf.ts";
 import { ALPN_HTTP1_ONLY, sniHandler, upgradeToServerTls } from "../tls/sni.ts";
 import { MitmSession, type SessionDeps } from "./session.ts";
-import type { UpstreamPool } from "./upstream.ts";
+import { resolveAddress, type UpstreamPool } from "./upstream.ts";
 
 /** Who is on the other end of a connection, as far as we can tell. */
 export interface ClientInfo {
@@ -42,6 +42,8 @@ export interface MitmServerOptions {
   log: EventLog;
   now?: () => number;
   connectTimeoutMs: number;
+  /** `[upstream] resolve`, applied to raw tunnels as to intercepted hosts. */
+  resolve: Record<string, string>;
   /** A stable key for the calling process (its pid where /proc can tell), for the TLS bypass. */
   processKey(client: ClientInfo): string;
   session(client: ClientInfo): Pick<SessionDeps, "observe" | "onExchange">;
@@ -49,8 +51,9 @@ export interface MitmServerOptions {
 
 export interface MitmServer {
   readonly port: number;
+  /** Connections still carrying an exchange or a tunnel. */
   readonly active: number;
-  /** Stops accepting; existing connections carry on. */
+  /** Stops accepting and ends idle keep-alive connections; busy ones end after their exchange. */
   stopAccepting(): void;
   closeAll(): void;
 }
@@ -63,6 +66,8 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   const now = opts.now ?? Date.now;
   const bypass = new Map<string, number>();
   const open = new Set<Sock>();
+  const sessions = new Set<MitmSession>();
+  let draining = false;
 
   const bypassed = (key: string) => {
     const until = bypass.get(key);
@@ -138,12 +143,14 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         handshake: (s, ok) => {
           if (!ok) return failed("handshake failed");
           established = true;
+          open.delete(raw);
           const sess = opts.session(client);
-          new MitmSession(s, { host, port, pool: opts.pool, log: opts.log, now, observe: sess.observe, onExchange: sess.onExchange });
-          open.add(s);
+          const session = new MitmSession(s, { host, port, pool: opts.pool, log: opts.log, now, observe: sess.observe, onExchange: sess.onExchange });
+          sessions.add(session);
+          if (draining) session.drain();
         },
-        close: (s) => {
-          open.delete(s);
+        close: () => {
+          open.delete(raw);
           failed("client closed the connection during the TLS handshake (it does not trust our CA)");
         },
       },
@@ -160,7 +167,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       clearTimeout(timer);
       raw.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Length: ${why.length + host.length + 13}\r\nConnection: close\r\n\r\ncannot reach ${host}: ${why}\n`);
     };
-    Bun.connect<SocketState>({ hostname: host, port, socket: forwardingHandlers, data: { on: { ...idleEvents(), connectError: (e) => fail(e.message) } }, allowHalfOpen: true }).then(
+    Bun.connect<SocketState>({ ...resolveAddress(opts.resolve, host, port), socket: forwardingHandlers, data: { on: { ...idleEvents(), connectError: (e) => fail(e.message) } }, allowHalfOpen: true }).then(
       (up) => {
         if (settled) return void up.terminate();
         settled = true;
@@ -186,14 +193,22 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       return listener.port;
     },
     get active() {
-      return open.size;
+      for (const s of sessions) if (s.isClosed) sessions.delete(s);
+      return open.size + sessions.size;
     },
     stopAccepting() {
+      draining = true;
       listener.stop(false);
+      for (const s of sessions) s.drain();
     },
     closeAll() {
-      for (const s of open) s.terminate();
+      for (const s of open) {
+        try {
+          s.terminate();
+        } catch {}
+      }
       open.clear();
+      sessions.clear();
       listener.stop(true);
     },
   };

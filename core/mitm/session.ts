@@ -84,7 +84,7 @@ export class MitmSession {
 
   private onClientDrain(): void {
     if (!this.out.flush()) return;
-    if (this.endAfterFlush) return void this.client.end();
+    if (this.endAfterFlush) return this.endClient();
     this.ex?.upstream?.socket.resume();
   }
 
@@ -297,10 +297,23 @@ export class MitmSession {
     this.out.send(Buffer.from(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nX-Halton-Meter: daemon\r\n\r\n${body}`));
   }
 
+  /** Ends the client connection once our bytes are out; after that the session is done. */
   private endClient(): void {
     this.inbuf = Buffer.alloc(0);
-    if (this.out.pending === 0) this.client.end();
-    else this.endAfterFlush = true;
+    if (this.out.pending > 0) return void (this.endAfterFlush = true);
+    this.client.end();
+    // A peer that never answers our FIN must not keep the session (and a shutdown) waiting.
+    this.closed = true;
+  }
+
+  /** Shutting down: an idle connection ends now, a busy one after its exchange. */
+  drain(): void {
+    this.clientEnded = true;
+    if (!this.ex) this.endClient();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   private onClientGone(): void {

@@ -95,10 +95,7 @@ export class UpstreamPool {
   }
 
   private address(host: string, port: number): { hostname: string; port: number } {
-    const mapped = this.settings.resolve[host];
-    if (!mapped) return { hostname: host, port };
-    const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(mapped);
-    return { hostname: m?.[1] ?? mapped, port: m?.[2] ? Number(m[2]) : port };
+    return resolveAddress(this.settings.resolve, host, port);
   }
 
   private tlsOptions(host: string) {
@@ -177,6 +174,14 @@ export class UpstreamPool {
       },
     }).catch((e) => fail({ ok: false, kind: "proxy", reason: `cannot reach upstream proxy ${proxy.host}: ${(e as Error).message}` }));
   }
+}
+
+/** `[upstream] resolve`: where to connect for a host ("addr" or "addr:port"), like curl --resolve. */
+export function resolveAddress(resolve: Record<string, string>, host: string, port: number): { hostname: string; port: number } {
+  const mapped = resolve[host];
+  if (!mapped) return { hostname: host, port };
+  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(mapped);
+  return { hostname: m?.[1] ?? mapped, port: m?.[2] ? Number(m[2]) : port };
 }
 
 function failure(host: string, port: number, e: unknown): Acquired {
