@@ -35,7 +35,7 @@ ca_file = "${caPath}"
 export async function healthy(port: number): Promise<boolean> {
   try {
     const r = await fetch(`http://127.0.0.1:${port}/health`);
-    return r.ok && (await r.json()).status === "ok";
+    return r.ok && ((await r.json()) as { status?: string }).status === "ok";
   } catch {
     return false;
   }

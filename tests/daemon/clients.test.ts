@@ -44,7 +44,7 @@ for (const via of ["edge", "internal"] as const) {
       const seq = ++n;
       const res = await fetch(URL, { method: "POST", body: MSG_BODY, headers: { "x-seq": String(seq), "content-type": "application/json" }, proxy: `http://127.0.0.1:${port()}`, tls: { ca: env.ourCaPem } } as RequestInit);
       expect(res.status).toBe(200);
-      expect((await res.json()).usage.input_tokens).toBe(1000 + seq);
+      expect(((await res.json()) as { usage: { input_tokens: number } }).usage.input_tokens).toBe(1000 + seq);
       await expectRow(seq);
     });
 

@@ -30,7 +30,7 @@ test("a non-intercepted host is tunnelled raw: the client sees the upstream's ow
 test("/health returns status, version, pid, uptime", async () => {
   const res = await fetch(`http://127.0.0.1:${env.sb.ports.api}/health`);
   expect(res.status).toBe(200);
-  const h = await res.json();
+  const h = (await res.json()) as Record<string, unknown>;
   expect(h.status).toBe("ok");
   expect(typeof h.version).toBe("string");
   expect(h.pid).toBe(env.daemon.pid);
