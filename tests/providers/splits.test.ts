@@ -64,7 +64,8 @@ for (const c of CASES) {
       expect(claims).toEqual([]);
     });
 
-    test.skipIf(c.noEndMarker === true)("a body that ends early reports complete usage only if it is the final usage", () => {
+    // Bodies without an end marker cannot tell "ended early" from "ended": the check does not apply.
+    if (c.noEndMarker !== true) test("a body that ends early reports complete usage only if it is the final usage", () => {
       const wrong: number[] = [];
       for (let i = 0; i < body.length; i++) {
         const early = replay(c, { chunks: [body.subarray(0, i)], complete: true });

@@ -21,7 +21,8 @@ const ca = loadOrCreateCa(tempDir(), { permittedDomains: PROVIDER_DOMAINS });
 const DEBIAN_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 describe("readSystemRoots", () => {
-  test.skipIf(!existsSync(DEBIAN_BUNDLE))("reads the system bundle when there is one", () => {
+  // Machines without Debian's bundle are covered by the fallback test below.
+  if (existsSync(DEBIAN_BUNDLE)) test("reads the system bundle when there is one", () => {
     const roots = readSystemRoots();
     expect(roots.source).toBe(DEBIAN_BUNDLE);
     expect(countPemCerts(roots.pem)).toBeGreaterThan(50);
