@@ -40,7 +40,7 @@ release: node_modules/.deps-stamp
 
 ## test: the whole suite (installs the tools the tests drive: curl, python3-requests...)
 test: build test-deps
-	$(BUN) test
+	$(BUN) test --timeout 30000
 
 test-deps:
 	@bash tests/tools/ensure-deps.sh

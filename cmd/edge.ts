@@ -8,7 +8,7 @@ import { startEdge } from "../core/edge/server.ts";
 import { interceptedHosts } from "../core/intercept.ts";
 import { createJsonlLog } from "../core/log/jsonl.ts";
 import { meterHome, statePaths } from "../core/paths.ts";
-import { readEffectivePorts, resolvePorts } from "../core/ports/index.ts";
+import { daemonPortsHeld, readEffectivePorts, resolvePorts } from "../core/ports/index.ts";
 import { VERSION, versionLine } from "../core/version.ts";
 
 const argv = process.argv.slice(2);
@@ -31,7 +31,7 @@ const config = loaded.config;
 const log = createJsonlLog({ file: paths.edgeLog, maxBytes: config.log.max_bytes, keep: config.log.keep });
 for (const w of loaded.warnings) log.event("edge.config.warning", { warning: w }, "warn");
 
-const chosen = resolvePorts(paths.effectivePorts, config);
+const chosen = resolvePorts(paths.effectivePorts, config, daemonPortsHeld(paths.effectivePorts, config));
 if (!chosen.ok) {
   log.event("edge.exit", { reason: chosen.message }, "error");
   console.error(`halton-meter-edge: ${chosen.message}`);
@@ -57,9 +57,7 @@ try {
   console.error(`halton-meter-edge: ${reason}`);
   process.exit(1);
 }
-log.event("edge.startup.ready", { port: edge.port, daemon_port: chosen.ports.internal, api_port: chosen.ports.api, version: VERSION });
-
-let current = JSON.stringify(chosen.ports);
+let current = JSON.stringify({ edge: chosen.ports.edge, internal: chosen.ports.internal, api: chosen.ports.api });
 function reloadPorts(trigger: string): void {
   const next = readEffectivePorts(paths.effectivePorts);
   if (!next.ok) return;
@@ -89,3 +87,6 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// Ready means ready: handlers and the watcher exist, and a change made meanwhile is picked up.
+reloadPorts("startup");
+log.event("edge.startup.ready", { port: edge.port, daemon_port: chosen.ports.internal, api_port: chosen.ports.api, version: VERSION });

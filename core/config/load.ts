@@ -66,6 +66,15 @@ export function parseConfigText(text: string, file = "config.toml"): ConfigResul
     }
     input[section] = kept;
   }
+  const overrides = input.pricing?.overrides;
+  if (overrides && typeof overrides === "object") {
+    const kinds = ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h"];
+    for (const [model, prices] of Object.entries(overrides as Record<string, unknown>)) {
+      if (prices && typeof prices === "object") {
+        for (const k of Object.keys(prices)) if (!kinds.includes(k)) warnings.push(`${file}: pricing.overrides.${model}.${k}: unknown price kind, ignored (known: ${kinds.join(", ")})`);
+      }
+    }
+  }
   const parsed = v.safeParse(configSchema, input);
   if (!parsed.success) {
     const issue = parsed.issues[0]!;

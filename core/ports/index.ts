@@ -40,8 +40,19 @@ export function chooseAndRecordPorts(file: string, config: Config, heldByUs: Rea
 }
 
 /** The ports a process should use: the recorded tuple when it honours config, else a fresh choice. */
-export function resolvePorts(file: string, config: Config): AllocateResult {
+export function resolvePorts(file: string, config: Config, heldByUs: ReadonlySet<number> = new Set()): AllocateResult {
   const recorded = readEffectivePorts(file);
   if (recorded.ok && honoursPins(recorded.ports, config)) return { ok: true, ports: recorded.ports, fallbacks: [] };
-  return chooseAndRecordPorts(file, config);
+  return chooseAndRecordPorts(file, config, heldByUs);
+}
+
+/** The daemon's ports as pinned or recorded: the edge never binds them, so they are not "taken" to it. */
+export function daemonPortsHeld(file: string, config: Config): Set<number> {
+  const held = new Set<number>();
+  const pinned = pinnedPorts(config);
+  const recorded = readEffectivePorts(file);
+  for (const p of [pinned.internal, pinned.api, recorded.ok ? recorded.ports.internal : undefined, recorded.ok ? recorded.ports.api : undefined]) {
+    if (p !== undefined) held.add(p);
+  }
+  return held;
 }

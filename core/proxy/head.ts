@@ -58,7 +58,7 @@ function parseHeaderLines(lines: string[]): RawHeaders | string {
     if (colon <= 0) return `malformed header line ${JSON.stringify(line.slice(0, 40))}`;
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name.slice(0, 40))}`;
-    const value = line.slice(colon + 1).trim();
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
     if (/[\0\r\n]/.test(value)) return `invalid characters in header ${name}`;
     headers.push([name, value]);
   }

@@ -48,9 +48,10 @@ export function parseProxyLine(buf: Uint8Array): ProxyLineResult {
   const parts = line.split(" ");
   if (parts[1] === "UNKNOWN") return { kind: "ok", address: null, length: end + 1 };
   if (parts.length !== 6 || (parts[1] !== "TCP4" && parts[1] !== "TCP6")) return { kind: "invalid", reason: "malformed PROXY line" };
-  const sourcePort = Number(parts[4]);
-  const destPort = Number(parts[5]);
-  const portOk = (p: number) => Number.isInteger(p) && p >= 0 && p <= 65535;
+  const digits = (t: string | undefined) => (t !== undefined && /^\d{1,5}$/.test(t) ? Number(t) : -1);
+  const sourcePort = digits(parts[4]);
+  const destPort = digits(parts[5]);
+  const portOk = (p: number) => p >= 0 && p <= 65535;
   if (!portOk(sourcePort) || !portOk(destPort)) return { kind: "invalid", reason: "bad port in PROXY line" };
   return {
     kind: "ok",

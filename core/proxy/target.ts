@@ -59,7 +59,15 @@ const LOOPBACK_NAMES = new Set(["localhost", "localhost.localdomain", "ip6-local
 
 /** True for names and addresses that reach this machine (a proxy loop if the port is ours). */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
+  let h = host.toLowerCase();
+  // Numeric IPv4 spellings the resolver accepts (127.1, 2130706433, 0x7f.1, 0177.0.0.1, 0):
+  // let the URL parser normalise them as the resolver would.
+  if (/^[0-9a-fx.]+$/.test(h)) {
+    try {
+      h = new URL(`http://${h}/`).hostname;
+    } catch {}
+  }
+  if (/^::ffff:(7f[0-9a-f]{2}:|127\.)/.test(h)) return true;
   if (LOOPBACK_NAMES.has(h) || h.endsWith(".localhost")) return true;
   if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "0.0.0.0") return true;
   return h === "::1" || h === "::" || h === "0:0:0:0:0:0:0:1" || h === "::ffff:127.0.0.1";
