@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../fs/atomic.ts";
 
 export const BUNDLE_MARKER = "# halton-meter CA cert appended";
 

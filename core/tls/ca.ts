@@ -7,7 +7,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import forge from "node-forge";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../fs/atomic.ts";
 import { buildCaCert } from "./_ca-cert.ts";
 import { NAME_CONSTRAINTS_OID } from "./_x509.ts";
 import { isPermittedHost, normaliseHost } from "./host.ts";
