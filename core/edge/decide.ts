@@ -54,27 +54,3 @@ function originFormHead(head: RequestHead, path: string, target: Target): string
   lines.push("Connection: close");
   return `${lines.join("\r\n")}\r\n\r\n`;
 }
-
-/** A short plain-text answer from the edge itself. */
-export function edgeResponse(status: number, reason: string): string {
-  const body = `${reason}\n`;
-  return (
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\n` +
-    "Content-Type: text/plain; charset=utf-8\r\n" +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    "Connection: close\r\nX-Halton-Meter: edge\r\n\r\n" +
-    body
-  );
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  408: "Request Timeout",
-  431: "Request Header Fields Too Large",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
-export const CONNECTION_ESTABLISHED = "HTTP/1.1 200 Connection Established\r\n\r\n";

@@ -9,7 +9,8 @@ import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
 import { type HealthCache, initialHealth, invalidate, isFresh, recordProbe } from "../proxy/health-cache.ts";
 import { proxyLineFor } from "../proxy/proxy-protocol.ts";
 import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
-import { CONNECTION_ESTABLISHED, decide, type EdgeDecision, edgeResponse } from "./decide.ts";
+import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
+import { decide, type EdgeDecision } from "./decide.ts";
 import { probeHealth } from "./health-probe.ts";
 
 export type Connector = (host: string, port: number, events: SocketEvents) => Promise<Sock>;
@@ -88,7 +89,7 @@ export function startEdge(opts: EdgeOptions): Edge {
   function fail(conn: Conn, status: number, kind: ErrorKind, reason: string, where?: { host: string; port: number }): void {
     log.event("edge.error", { kind, status, reason, ...where }, status >= 500 ? "warn" : "info");
     if (conn.closed) return;
-    conn.client.write(edgeResponse(status, reason));
+    conn.client.write(plainResponse(status, reason, "edge"));
     conn.client.end();
   }
 
@@ -97,7 +98,7 @@ export function startEdge(opts: EdgeOptions): Edge {
     if (conns.size >= opts.maxConnections) {
       client.data = { on: idleEvents() };
       log.event("edge.error", { kind: "over-capacity", status: 503, limit: opts.maxConnections }, "warn");
-      client.write(edgeResponse(503, `Halton Meter's edge is at its limit of ${opts.maxConnections} connections; retry shortly`));
+      client.write(plainResponse(503, `Halton Meter's edge is at its limit of ${opts.maxConnections} connections; retry shortly`, "edge"));
       client.end();
       return;
     }
@@ -110,8 +111,8 @@ export function startEdge(opts: EdgeOptions): Edge {
         drain: () => {},
         end: () => {
           conn.clientEnded = true;
-          // Before a complete head there is nothing to relay: the client gave up.
-          if (conn.timer !== undefined && parseRequestHead(conn.head).kind === "incomplete") client.end();
+          // Before a complete head (its timer still armed) there is nothing to relay: the client gave up.
+          if (conn.timer !== undefined) client.end();
         },
         close: () => closed(conn),
       },

@@ -6,6 +6,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { EventLog } from "../log/jsonl.ts";
 import { headerValue, MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
 import { parseProxyLine } from "../proxy/proxy-protocol.ts";
+import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { isLoopbackHost, parseAuthority } from "../proxy/target.ts";
 import type { LeafIssuer } from "../tls/leaf.ts";
@@ -91,23 +92,23 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         close: () => open.delete(raw),
       },
     };
-    const answer = (status: number, text: string, reason: string) => {
+    const answer = (status: number, reason: string) => {
       raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
-      raw.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\nConnection: close\r\nX-Halton-Meter: daemon\r\n\r\n${reason}\n`);
+      raw.end(plainResponse(status, reason, "daemon"));
     };
     const handshake = () => {
       const pl = parseProxyLine(buf);
       if (pl.kind === "incomplete") return;
-      if (pl.kind === "invalid") return answer(400, "Bad Request", pl.reason);
+      if (pl.kind === "invalid") return answer(400, pl.reason);
       const skip = pl.kind === "ok" ? pl.length : 0;
       const head = parseRequestHead(buf.subarray(skip), MAX_HEAD_BYTES);
       if (head.kind === "incomplete") return;
-      if (head.kind === "invalid") return answer(head.status, "Bad Request", head.reason);
-      if (head.head.method !== "CONNECT") return answer(400, "Bad Request", "this is Halton Meter's daemon port: send CONNECT host:port");
+      if (head.kind === "invalid") return answer(head.status, head.reason);
+      if (head.head.method !== "CONNECT") return answer(400, "this is Halton Meter's daemon port: send CONNECT host:port");
       const t = parseAuthority(head.head.target);
-      if (!t.ok) return answer(400, "Bad Request", `bad CONNECT target: ${t.reason}`);
+      if (!t.ok) return answer(400, `bad CONNECT target: ${t.reason}`);
       const { host, port } = t.target;
-      if (isLoopbackHost(host) && opts.ownPorts().has(port)) return answer(403, "Forbidden", `refusing to proxy to ${host}:${port}: that is Halton Meter itself`);
+      if (isLoopbackHost(host) && opts.ownPorts().has(port)) return answer(403, `refusing to proxy to ${host}:${port}: that is Halton Meter itself`);
       const via = pl.kind === "ok" ? pl.address : null;
       const proxyProject = projectFromProxyAuth(headerValue(head.head.headers, "proxy-authorization"));
       const client: ClientInfo = via
@@ -122,7 +123,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   }
 
   function intercept(raw: Sock, host: string, port: number, client: ClientInfo, key: string, early: Buffer): void {
-    raw.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    raw.write(CONNECTION_ESTABLISHED);
     // From here the raw socket's data handler keeps seeing ciphertext: it must ignore it.
     raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
     let established = false;
@@ -165,7 +166,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      raw.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Length: ${why.length + host.length + 13}\r\nConnection: close\r\n\r\ncannot reach ${host}: ${why}\n`);
+      raw.end(plainResponse(502, `cannot reach ${host}:${port}: ${why}`, "daemon"));
     };
     Bun.connect<SocketState>({ ...resolveAddress(opts.resolve, host, port), socket: forwardingHandlers, data: { on: { ...idleEvents(), connectError: (e) => fail(e.message) } }, allowHalfOpen: true }).then(
       (up) => {
@@ -174,7 +175,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         clearTimeout(timer);
         up.setNoDelay(true);
         const sp = splice(raw, up, () => open.delete(raw));
-        sp.down.push(Buffer.from("HTTP/1.1 200 Connection Established\r\n\r\n"));
+        sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
         if (early.length) sp.up.push(early);
       },
       (e) => fail((e as Error).message),

@@ -9,6 +9,7 @@ import type { EventLog } from "../log/jsonl.ts";
 import { BodyTracker, keepsAlive, requestFraming, responseFraming } from "../proxy/framing.ts";
 import { MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead } from "../proxy/head.ts";
 import { Outbox } from "../proxy/outbox.ts";
+import { plainResponse } from "../proxy/response.ts";
 import { type Sock, splice } from "../proxy/sockets.ts";
 import type { UpstreamConn, UpstreamPool } from "./upstream.ts";
 
@@ -292,9 +293,7 @@ export class MitmSession {
   }
 
   private respond(status: number, reason: string): void {
-    const body = `${reason}\n`;
-    const text = status === 502 ? "Bad Gateway" : status === 431 ? "Request Header Fields Too Large" : "Bad Request";
-    this.out.send(Buffer.from(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nX-Halton-Meter: daemon\r\n\r\n${body}`));
+    this.out.send(Buffer.from(plainResponse(status, reason, "daemon")));
   }
 
   /** Ends the client connection once our bytes are out; after that the session is done. */
