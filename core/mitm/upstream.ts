@@ -8,7 +8,7 @@ import { rootCertificates } from "node:tls";
 import type { Socket } from "bun";
 import { parseResponseHead } from "../proxy/head.ts";
 import { Outbox } from "../proxy/outbox.ts";
-import { idleEvents, type SocketEvents, type SocketState } from "../proxy/sockets.ts";
+import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState } from "../proxy/sockets.ts";
 import { ALPN_HTTP1_ONLY } from "../tls/sni.ts";
 
 export interface UpstreamSettings {
@@ -35,17 +35,6 @@ export type Acquired = { ok: true; conn: UpstreamConn } | { ok: false; kind: Ups
 const IDLE_MS = 4000;
 const IDLE_PER_HOST = 16;
 
-const tlsHandlers = {
-  open: (s: Socket<SocketState>) => s.data.on.open?.(),
-  data: (s: Socket<SocketState>, d: Buffer) => s.data.on.data(d),
-  drain: (s: Socket<SocketState>) => s.data.on.drain(),
-  end: (s: Socket<SocketState>) => s.data.on.end(),
-  close: (s: Socket<SocketState>, e?: Error) => s.data.on.close(e),
-  error: (s: Socket<SocketState>, e: Error) => s.data.on.close(e),
-  connectError: (s: Socket<SocketState>, e: Error) => (s.data.on.connectError ?? s.data.on.close)(e),
-  handshake: (s: Socket<SocketState>, ok: boolean, err: Error | null) => (s.data.tag as HandshakeHook | undefined)?.(ok, err),
-};
-type HandshakeHook = (ok: boolean, err: Error | null) => void;
 
 export class UpstreamPool {
   private idle = new Map<string, UpstreamConn[]>();
@@ -114,7 +103,7 @@ export class UpstreamPool {
         resolve(a);
       };
       const timer = setTimeout(() => settle({ ok: false, kind: "timeout", reason: `timed out connecting to ${host}:${port}` }), this.settings.connectTimeoutMs);
-      const onHandshake: HandshakeHook = (ok, err) => {
+      const onHandshake = (ok: boolean, err: Error | null) => {
         if (!socket) return;
         if (err || !ok) return settle({ ok: false, kind: "tls-verify", reason: `${host}'s certificate failed verification: ${err?.message ?? "handshake failed"}` });
         const s = socket;
@@ -122,16 +111,17 @@ export class UpstreamPool {
       };
       const events: SocketEvents = {
         ...idleEvents(),
+        handshake: onHandshake,
         close: (e) => settle({ ok: false, kind: "tls", reason: `${host}:${port} closed the connection during the TLS handshake${e ? ` (${e.message})` : ""}` }),
         connectError: (e) => settle(failure(host, port, e)),
       };
-      const state: SocketState = { on: events, tag: onHandshake };
+      const state: SocketState = { on: events };
       const done = (s: Socket<SocketState>) => void (socket = s);
       if (this.settings.proxy) {
         this.viaProxy(host, port, state, (s) => done(s), (a) => settle(a));
       } else {
         const addr = this.address(host, port);
-        Bun.connect<SocketState>({ ...addr, tls: this.tlsOptions(host), socket: tlsHandlers, data: state, allowHalfOpen: true }).then(
+        Bun.connect<SocketState>({ ...addr, tls: this.tlsOptions(host), socket: forwardingHandlers, data: state, allowHalfOpen: true }).then(
           (s) => {
             s.setNoDelay(true);
             done(s);
@@ -166,7 +156,7 @@ export class UpstreamPool {
             return fail({ ok: false, kind: "proxy", reason: `upstream proxy ${proxy.host} refused CONNECT ${host}:${port}${head.kind === "ok" ? ` (${head.head.status})` : ""}` });
           }
           raw.data.upgraded = true;
-          const [, tls] = raw.upgradeTLS<SocketState>({ tls: this.tlsOptions(host), socket: tlsHandlers, data: state });
+          const [, tls] = raw.upgradeTLS<SocketState>({ tls: this.tlsOptions(host), socket: forwardingHandlers, data: state });
           opened(tls);
         },
         close: () => fail({ ok: false, kind: "proxy", reason: `upstream proxy ${proxy.host} closed the connection` }),

@@ -15,6 +15,8 @@ export interface SocketEvents {
   close(error?: Error): void;
   connectError?(error: Error): void;
   timeout?(): void;
+  /** TLS sockets: the handshake finished (ok) or failed (error says why). */
+  handshake?(ok: boolean, error: Error | null): void;
 }
 
 export interface SocketState {
@@ -45,6 +47,7 @@ export const forwardingHandlers: SocketHandler<SocketState> = {
   error: (s, err) => guard(() => s.data.on.close(err)),
   connectError: (s, err) => guard(() => (s.data.on.connectError ?? s.data.on.close)(err)),
   timeout: (s) => guard(() => (s.data.on.timeout ?? (() => s.end()))()),
+  handshake: (s, ok, err) => guard(() => s.data.on.handshake?.(ok, err)),
 };
 
 function sinkOf(s: Sock) {
