@@ -57,7 +57,12 @@ export default defineCommand({
     }
 
     // The calling process, found once per connection from its source port (Linux /proc).
-    const pidOf = (client: ClientInfo) => (process.platform === "linux" ? pidForConnection(client.port, client.serverPort) : null);
+    // The /proc scan runs once per connection: the bypass key and attribution share it.
+    const pids = new WeakMap<ClientInfo, number | null>();
+    const pidOf = (client: ClientInfo): number | null => {
+      if (!pids.has(client)) pids.set(client, process.platform === "linux" ? pidForConnection(client.port, client.serverPort) : null);
+      return pids.get(client) ?? null;
+    };
     const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
     let mitm: ReturnType<typeof startMitmServer>;
     let api: ReturnType<typeof Bun.serve>;
