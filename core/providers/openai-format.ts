@@ -36,29 +36,34 @@ function outputWithReasoning(output: number, reasoning: number, input: number, t
   return [output, false];
 }
 
-/** Chat Completions / Completions usage. Input excludes the cached part, which is billed as cache read. */
-function chatTokens(usage: Record<string, unknown>): { tokens: TokenCounts; reasoningOutside: boolean } {
-  const prompt = count(usage.prompt_tokens) ?? 0;
-  const cached = Math.min(prompt, count(field(usage.prompt_tokens_details, "cached_tokens")) ?? 0);
-  const reasoning = count(field(usage.completion_tokens_details, "reasoning_tokens")) ?? 0;
-  const [output, reasoningOutside] = outputWithReasoning(count(usage.completion_tokens) ?? 0, reasoning, prompt, count(usage.total_tokens));
-  return {
-    tokens: { input: prompt - cached, output, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
-    reasoningOutside,
-  };
+/** Where one OpenAI usage shape keeps its counts: Chat Completions and Responses name them differently. */
+interface UsageNames {
+  input: string;
+  inputDetails: string;
+  output: string;
+  outputDetails: string;
 }
 
-/** Responses API usage. */
-function responsesTokens(usage: Record<string, unknown>): { tokens: TokenCounts; reasoningOutside: boolean } {
-  const input = count(usage.input_tokens) ?? 0;
-  const cached = Math.min(input, count(field(usage.input_tokens_details, "cached_tokens")) ?? 0);
-  const reasoning = count(field(usage.output_tokens_details, "reasoning_tokens")) ?? 0;
-  const [output, reasoningOutside] = outputWithReasoning(count(usage.output_tokens) ?? 0, reasoning, input, count(usage.total_tokens));
+const CHAT_USAGE: UsageNames = { input: "prompt_tokens", inputDetails: "prompt_tokens_details", output: "completion_tokens", outputDetails: "completion_tokens_details" };
+const RESPONSES_USAGE: UsageNames = { input: "input_tokens", inputDetails: "input_tokens_details", output: "output_tokens", outputDetails: "output_tokens_details" };
+
+/** Input excludes the cached part, which is billed as cache read. */
+function usageTokens(usage: Record<string, unknown>, names: UsageNames): { tokens: TokenCounts; reasoningOutside: boolean } {
+  const input = count(usage[names.input]) ?? 0;
+  const cached = Math.min(input, count(field(usage[names.inputDetails], "cached_tokens")) ?? 0);
+  const reasoning = count(field(usage[names.outputDetails], "reasoning_tokens")) ?? 0;
+  const [output, reasoningOutside] = outputWithReasoning(count(usage[names.output]) ?? 0, reasoning, input, count(usage.total_tokens));
   return {
     tokens: { input: input - cached, output, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
     reasoningOutside,
   };
 }
+
+/** Chat Completions / Completions usage. */
+const chatTokens = (usage: Record<string, unknown>) => usageTokens(usage, CHAT_USAGE);
+
+/** Responses API usage. */
+const responsesTokens = (usage: Record<string, unknown>) => usageTokens(usage, RESPONSES_USAGE);
 
 /** An error carried inside a 200 body: a chat chunk `{"error":{...}}`. */
 function inBandError(tally: Tally, value: Record<string, unknown>, where: string): boolean {

@@ -1,12 +1,35 @@
+import { afterEach, beforeEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RequestRow, Timers } from "../../core/store/index.ts";
+import { openStore, type RequestRow, type Store, type Timers } from "../../core/store/index.ts";
 
 /** A fresh directory under the system temp dir; remove() when done. */
 export function tempDir(): { dir: string; path: (name: string) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "halton-store-"));
   return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh store in a fresh folder for every test of the calling file; closed and removed after. */
+export function freshStorePerTest(): { readonly store: Store; readonly tmp: ReturnType<typeof tempDir> } {
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  let store: Store | undefined;
+  beforeEach(() => {
+    tmp = tempDir();
+    store = openStore(tmp.path("db.sqlite"));
+  });
+  afterEach(() => {
+    store?.close();
+    tmp?.remove();
+  });
+  return {
+    get store() {
+      return store!;
+    },
+    get tmp() {
+      return tmp!;
+    },
+  };
 }
 
 export const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);

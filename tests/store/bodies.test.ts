@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { bodiesStats, insertRows, openStore, purgeBodies, redactSecrets, type Store } from "../../core/store/index.ts";
-import { makeRow, T0, tempDir } from "./_fixtures.ts";
+import { bodiesStats, insertRows, purgeBodies, redactSecrets } from "../../core/store/index.ts";
+import { freshStorePerTest, makeRow, T0 } from "./_fixtures.ts";
 
 const KEYS = {
   anthropic: "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcdefghijklmnopqrstuvwx-1234567890AA",
@@ -68,61 +68,52 @@ describe("redactSecrets", () => {
   });
 });
 
-let tmp: ReturnType<typeof tempDir>;
-let store: Store;
-beforeEach(() => {
-  tmp = tempDir();
-  store = openStore(tmp.path("db.sqlite"));
-});
-afterEach(() => {
-  store.close();
-  tmp.remove();
-});
+const db = freshStorePerTest();
 
 describe("body capture", () => {
   test("bodies are stored redacted; the raw key never reaches the file", () => {
     const request = JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: `use ${KEYS.anthropic}` }] });
-    insertRows(store, [makeRow(1, { bodies: { request, response: '{"ok":true}' } })]);
-    const stored = store.db.query("SELECT request_body, response_body, request_bytes FROM bodies").get() as Record<string, string | number>;
+    insertRows(db.store, [makeRow(1, { bodies: { request, response: '{"ok":true}' } })]);
+    const stored = db.store.db.query("SELECT request_body, response_body, request_bytes FROM bodies").get() as Record<string, string | number>;
     expect(stored.request_body).toBe(redactSecrets(request));
     expect(stored.response_body).toBe('{"ok":true}');
     expect(stored.request_bytes).toBe(Buffer.byteLength(redactSecrets(request)));
-    store.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
-    const raw = readFileSync(tmp.path("db.sqlite")).toString("latin1");
+    db.store.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const raw = readFileSync(db.tmp.path("db.sqlite")).toString("latin1");
     expect(raw).toContain("[redacted]");
     expect(raw).not.toContain(KEYS.anthropic);
   });
 
   test("a key in the request path (Gemini's ?key=) or a note is not stored", () => {
-    insertRows(store, [makeRow(1, { path: `/v1beta/models/gemini-2.5-pro:generateContent?key=${KEYS.google}&alt=sse`, note: `upstream said: bad key ${KEYS.openai}` })]);
-    expect(store.db.query("SELECT path, note FROM requests").get()).toEqual({
+    insertRows(db.store, [makeRow(1, { path: `/v1beta/models/gemini-2.5-pro:generateContent?key=${KEYS.google}&alt=sse`, note: `upstream said: bad key ${KEYS.openai}` })]);
+    expect(db.store.db.query("SELECT path, note FROM requests").get()).toEqual({
       path: "/v1beta/models/gemini-2.5-pro:generateContent?key=[redacted]&alt=sse",
       note: "upstream said: bad key [redacted]",
     });
   });
 
   test("a duplicate exchange stores no second body", () => {
-    insertRows(store, [makeRow(1, { bodies: { request: "a", response: null } })]);
-    insertRows(store, [makeRow(1, { bodies: { request: "b", response: null } })]);
-    expect(bodiesStats(store)).toMatchObject({ count: 1, bytes: 1 });
+    insertRows(db.store, [makeRow(1, { bodies: { request: "a", response: null } })]);
+    insertRows(db.store, [makeRow(1, { bodies: { request: "b", response: null } })]);
+    expect(bodiesStats(db.store)).toMatchObject({ count: 1, bytes: 1 });
   });
 
   test("stats, purge by age, purge all with VACUUM, and cascade from requests", () => {
-    insertRows(store, [
+    insertRows(db.store, [
       makeRow(1, { endedAt: T0, bodies: { request: "x".repeat(100), response: "y".repeat(50) } }),
       makeRow(2, { endedAt: T0 + 10_000, bodies: { request: "z".repeat(10), response: null } }),
       makeRow(3, { endedAt: T0 + 20_000, bodies: { request: null, response: "w" } }),
     ]);
-    expect(bodiesStats(store)).toEqual({ count: 3, bytes: 161, oldestAt: T0 });
+    expect(bodiesStats(db.store)).toEqual({ count: 3, bytes: 161, oldestAt: T0 });
 
-    expect(purgeBodies(store, { olderThanMs: 15_000, now: T0 + 30_000 })).toEqual({ deleted: 2, vacuumed: false });
-    expect(bodiesStats(store)).toEqual({ count: 1, bytes: 1, oldestAt: T0 + 20_000 });
+    expect(purgeBodies(db.store, { olderThanMs: 15_000, now: T0 + 30_000 })).toEqual({ deleted: 2, vacuumed: false });
+    expect(bodiesStats(db.store)).toEqual({ count: 1, bytes: 1, oldestAt: T0 + 20_000 });
 
-    store.db.run("DELETE FROM requests WHERE exchange_id = 'ex-3'");
-    expect(bodiesStats(store).count).toBe(0);
+    db.store.db.run("DELETE FROM requests WHERE exchange_id = 'ex-3'");
+    expect(bodiesStats(db.store).count).toBe(0);
 
-    insertRows(store, [makeRow(4, { bodies: { request: "q", response: "r" } })]);
-    expect(purgeBodies(store, { vacuum: true })).toEqual({ deleted: 1, vacuumed: true });
-    expect(bodiesStats(store)).toEqual({ count: 0, bytes: 0, oldestAt: null });
+    insertRows(db.store, [makeRow(4, { bodies: { request: "q", response: "r" } })]);
+    expect(purgeBodies(db.store, { vacuum: true })).toEqual({ deleted: 1, vacuumed: true });
+    expect(bodiesStats(db.store)).toEqual({ count: 0, bytes: 0, oldestAt: null });
   });
 });
