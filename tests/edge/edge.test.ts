@@ -4,7 +4,7 @@ import { type Connector, type Edge, startEdge } from "../../core/edge/server.ts"
 import { connectThrough, TestClient } from "../harness/client.ts";
 import { FakeDaemon } from "../harness/fake-daemon.ts";
 import { type EchoServer, echoServer, rawExchange } from "../harness/raw.ts";
-import { freePort } from "../harness/sandbox.ts";
+import { freePort, waitFor } from "../harness/sandbox.ts";
 
 // The edge in-process against a fake daemon. "127.0.0.1" plays the metered provider host so
 // that chained and raw paths both stay on loopback.
@@ -305,10 +305,10 @@ describe("bad input gets a clear answer", () => {
   });
 
   test("beyond the connection cap the answer is 503, and others are unharmed", async () => {
-    const { ports } = setup({ maxConnections: 2 });
+    const { ports, edge: e } = setup({ maxConnections: 2 });
     const a = await connectThrough(ports.edge, `127.0.0.1:${echo.port}`);
     const b = await TestClient.connect(ports.edge);
-    await Bun.sleep(20);
+    await waitFor(() => e.active === 2, "the edge to hold both connections");
     const got = await answer(ports.edge, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`);
     expect(got).toStartWith("HTTP/1.1 503 ");
     a.write("still-fine");
