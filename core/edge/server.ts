@@ -8,15 +8,11 @@ import type { Ports } from "../ports/allocate.ts";
 import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
 import { type HealthCache, initialHealth, invalidate, isFresh, recordProbe } from "../proxy/health-cache.ts";
 import { proxyLineFor } from "../proxy/proxy-protocol.ts";
-import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
+import { bunConnect, type Connector, describeConnectFailure, openConnection } from "../proxy/connect.ts";
+import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { decide, type EdgeDecision } from "./decide.ts";
 import { probeHealth } from "./health-probe.ts";
-
-export type Connector = (host: string, port: number, events: SocketEvents) => Promise<Sock>;
-
-export const bunConnect: Connector = (hostname, port, events) =>
-  Bun.connect<SocketState>({ hostname, port, socket: forwardingHandlers, data: { on: events }, allowHalfOpen: true });
 
 export interface EdgeOptions {
   ports: Ports;
@@ -165,42 +161,14 @@ export function startEdge(opts: EdgeOptions): Edge {
     }
     const target = await open(conn, host, port);
     if (!target.ok) {
-      const kind: ErrorKind = target.code === "timeout" ? "timeout" : target.code === "ENOTFOUND" || target.code.startsWith("EAI") ? "dns" : target.code === "ECONNREFUSED" ? "refused" : "unreachable";
-      const why = { dns: "cannot resolve host", refused: "connection refused by", timeout: "timed out connecting to", unreachable: "cannot reach" }[kind as "dns"];
-      return fail(conn, 502, kind, `${why} ${host}:${port} (${target.code})`, { host, port });
+      const failure = describeConnectFailure(target.code, host, port);
+      return fail(conn, 502, failure.kind, failure.reason, { host, port });
     }
     if (decision.kind === "connect") relay(conn, target, [], [CONNECTION_ESTABLISHED]);
     else relay(conn, target, [decision.head], []);
   }
 
-  type Opened = { ok: true; socket: Sock; early: Buffer[] } | { ok: false; code: string };
-
-  function open(conn: Conn, host: string, port: number): Promise<Opened> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (o: Opened) => {
-        if (settled) return o.ok && o.socket.terminate();
-        settled = true;
-        clearTimeout(timer);
-        if (o.ok && conn.closed) {
-          o.socket.terminate();
-          return resolve({ ok: false, code: "client-gone" });
-        }
-        resolve(o);
-      };
-      const timer = setTimeout(() => settle({ ok: false, code: "timeout" }), opts.connectTimeoutMs);
-      // Bytes the upstream sends before the relay is wired (a server banner) are kept, not lost.
-      const early: Buffer[] = [];
-      const events = { ...idleEvents(), data: (d: Buffer) => void early.push(Buffer.from(d)), connectError: (e: Error) => settle({ ok: false, code: errCode(e) }) };
-      connect(host, port, events).then(
-        (socket) => {
-          socket.setNoDelay(true);
-          settle({ ok: true, socket, early });
-        },
-        (e) => settle({ ok: false, code: errCode(e) }),
-      );
-    });
-  }
+  const open = (conn: Conn, host: string, port: number) => openConnection(connect, host, port, opts.connectTimeoutMs, () => conn.closed);
 
   /**
    * Hands the connection to the daemon: the PROXY line, the head and what the client sent so
@@ -310,7 +278,4 @@ export function startEdge(opts: EdgeOptions): Edge {
   };
 }
 
-function errCode(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === "string" ? code : "error";
-}
+export type { Connector } from "../proxy/connect.ts";

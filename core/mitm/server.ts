@@ -5,6 +5,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { EventLog } from "../log/jsonl.ts";
 import { headerValue, MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
+import { bunConnect, describeConnectFailure, openConnection } from "../proxy/connect.ts";
 import { parseProxyLine } from "../proxy/proxy-protocol.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
@@ -160,26 +161,14 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   }
 
   function tunnel(raw: Sock, host: string, port: number, early: Buffer): void {
-    let settled = false;
-    const timer = setTimeout(() => fail("timed out"), opts.connectTimeoutMs);
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      raw.end(plainResponse(502, `cannot reach ${host}:${port}: ${why}`, "daemon"));
-    };
-    Bun.connect<SocketState>({ ...resolveAddress(opts.resolve, host, port), socket: forwardingHandlers, data: { on: { ...idleEvents(), connectError: (e) => fail(e.message) } }, allowHalfOpen: true }).then(
-      (up) => {
-        if (settled) return void up.terminate();
-        settled = true;
-        clearTimeout(timer);
-        up.setNoDelay(true);
-        const sp = splice(raw, up, () => open.delete(raw));
-        sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
-        if (early.length) sp.up.push(early);
-      },
-      (e) => fail((e as Error).message),
-    );
+    const addr = resolveAddress(opts.resolve, host, port);
+    openConnection(bunConnect, addr.hostname, addr.port, opts.connectTimeoutMs, () => !open.has(raw)).then((up) => {
+      if (!up.ok) return void raw.end(plainResponse(502, describeConnectFailure(up.code, host, port).reason, "daemon"));
+      const sp = splice(raw, up.socket, () => open.delete(raw));
+      sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
+      for (const b of up.early) sp.down.push(b);
+      if (early.length) sp.up.push(early);
+    });
   }
 
   const listener: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
