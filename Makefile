@@ -11,7 +11,8 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 COMPILE := $(BUN) build --compile --minify --bytecode --format=esm \
 	--define 'HALTON_BUILD_COMMIT="$(COMMIT)"' --define 'HALTON_BUILD_DATE="$(BUILD_DATE)"'
 SOURCES := $(shell find cmd core platform -name '*.ts' 2>/dev/null) package.json
-RELEASE_TARGETS := linux-x64 linux-arm64 darwin-arm64 darwin-x64
+RELEASE_TARGETS ?= linux-x64 linux-arm64 darwin-arm64 darwin-x64
+RELEASE_DIR ?= dist/release
 
 .PHONY: deps build release test typecheck install test-deps clean
 
@@ -30,13 +31,15 @@ dist/halton-meter-edge: node_modules/.deps-stamp $(SOURCES)
 	$(COMPILE) --outfile $@ cmd/edge.ts
 
 ## release: both executables for every supported platform, with SHA-256 checksums
+## (RELEASE_TARGETS and RELEASE_DIR may be overridden: the installer test builds one target)
 release: node_modules/.deps-stamp
-	rm -rf dist/release && mkdir -p dist/release
+	rm -rf $(RELEASE_DIR) && mkdir -p $(RELEASE_DIR)
 	for t in $(RELEASE_TARGETS); do \
-		$(COMPILE) --target=bun-$$t --outfile dist/release/halton-meter-$$t cmd/halton-meter.ts && \
-		$(COMPILE) --target=bun-$$t --outfile dist/release/halton-meter-edge-$$t cmd/edge.ts || exit 1; \
+		$(COMPILE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-$$t cmd/halton-meter.ts && \
+		$(COMPILE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-edge-$$t cmd/edge.ts || exit 1; \
 	done
-	cd dist/release && sha256sum halton-meter-* > SHA256SUMS
+	cp install.sh $(RELEASE_DIR)/install.sh
+	cd $(RELEASE_DIR) && sha256sum halton-meter-* install.sh > SHA256SUMS
 
 ## test: the whole suite (installs the tools the tests drive: curl, python3-requests...)
 test: build test-deps

@@ -1,6 +1,7 @@
 // Opening a TCP connection for a relay: bounded by a timeout, and keeping any bytes the server
 // sends before the relay is wired (a banner), so nothing is lost between "open" and "splice".
 
+import { parseResponseHead } from "./head.ts";
 import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState, type Sock } from "./sockets.ts";
 
 export type Connector = (host: string, port: number, events: SocketEvents) => Promise<Sock>;
@@ -8,7 +9,58 @@ export type Connector = (host: string, port: number, events: SocketEvents) => Pr
 export const bunConnect: Connector = (hostname, port, events) =>
   Bun.connect<SocketState>({ hostname, port, socket: forwardingHandlers, data: { on: events }, allowHalfOpen: true });
 
-export type Opened = { ok: true; socket: Sock; early: Buffer[] } | { ok: false; code: string };
+/** A failed CONNECT through an upstream proxy; `code` is "EPROXY" so failures classify as such. */
+export class ProxyRefused extends Error {
+  readonly code = "EPROXY";
+}
+
+/**
+ * `[upstream] proxy`: a Connector that reaches host:port through an HTTP proxy's CONNECT, for
+ * networks whose only way out is a corporate proxy. Resolves once the proxy answered 200; bytes
+ * that arrived after the proxy's answer are handed to the caller's `data` first.
+ */
+export function httpProxyConnector(proxyUrl: string, connect: Connector = bunConnect): Connector {
+  const proxy = new URL(proxyUrl);
+  const proxyPort = Number(proxy.port || 80);
+  return (host, port, events) =>
+    new Promise<Sock>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      let settled = false;
+      const fail = (why: string) => {
+        if (settled) return;
+        settled = true;
+        socket?.terminate();
+        reject(new ProxyRefused(`upstream proxy ${proxy.host} ${why}`));
+      };
+      const handshake: SocketEvents = {
+        ...idleEvents(),
+        data(chunk) {
+          head = Buffer.concat([head, chunk]);
+          const parsed = parseResponseHead(head);
+          if (parsed.kind === "incomplete") return;
+          if (parsed.kind === "invalid" || parsed.head.status !== 200) {
+            return fail(`refused CONNECT ${host}:${port}${parsed.kind === "ok" ? ` (${parsed.head.status})` : " (not HTTP)"}`);
+          }
+          if (!socket) return;
+          settled = true;
+          socket.data.on = events;
+          resolve(socket);
+          const rest = head.subarray(parsed.length);
+          if (rest.length) events.data(Buffer.from(rest));
+        },
+        end: () => fail("closed the connection before answering CONNECT"),
+        close: () => fail("closed the connection before answering CONNECT"),
+        connectError: (e) => fail(`cannot be reached: ${e.message}`),
+      };
+      let socket: Sock | undefined;
+      connect(proxy.hostname, proxyPort, handshake).then((s) => {
+        socket = s;
+        s.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`);
+      }, (e: Error) => fail(`cannot be reached: ${e.message}`));
+    });
+}
+
+export type Opened = { ok: true; socket: Sock; early: Buffer[] } | { ok: false; code: string; message?: string };
 
 /** `abandoned()` is asked once the socket is open: true means nobody wants it any more. */
 export function openConnection(connect: Connector, host: string, port: number, timeoutMs: number, abandoned: () => boolean = () => false): Promise<Opened> {
@@ -32,7 +84,7 @@ export function openConnection(connect: Connector, host: string, port: number, t
         socket.setNoDelay(true);
         settle({ ok: true, socket, early });
       },
-      (e) => settle({ ok: false, code: errorCode(e) }),
+      (e) => settle({ ok: false, code: errorCode(e), message: e instanceof ProxyRefused ? e.message : undefined }),
     );
   });
 }
@@ -42,10 +94,11 @@ export function errorCode(e: unknown): string {
   return typeof code === "string" ? code : "error";
 }
 
-export type ConnectFailure = "dns" | "refused" | "timeout" | "unreachable";
+export type ConnectFailure = "dns" | "refused" | "timeout" | "unreachable" | "proxy";
 
 /** A failed open, classified, with the sentence a person reads in the 502 body. */
-export function describeConnectFailure(code: string, host: string, port: number): { kind: ConnectFailure; reason: string } {
+export function describeConnectFailure(code: string, host: string, port: number, message?: string): { kind: ConnectFailure; reason: string } {
+  if (code === "EPROXY") return { kind: "proxy", reason: `${message ?? "upstream proxy refused"} (for ${host}:${port})` };
   const kind: ConnectFailure =
     code === "timeout" ? "timeout" : code === "ENOTFOUND" || code.startsWith("EAI") ? "dns" : code === "ECONNREFUSED" ? "refused" : "unreachable";
   const why = { dns: "cannot resolve host", refused: "connection refused by", timeout: "timed out connecting to", unreachable: "cannot reach" }[kind];

@@ -4,6 +4,9 @@ set -euo pipefail
 need=()
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
+command -v wget >/dev/null || need+=(wget)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+[ -x /usr/bin/tinyproxy ] || need+=(tinyproxy)
 /usr/bin/python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
