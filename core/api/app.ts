@@ -1,7 +1,12 @@
-// The loopback API (hono). Local only: a Host header that is not ours is refused (DNS
-// rebinding), no CORS headers are ever sent, and every answer carries the API version.
+// The loopback API (hono) and the dashboard. Local only: a Host header that is not ours is refused
+// (DNS rebinding), so is any other web origin; no CORS headers are ever sent, and every answer
+// carries the API version. Errors are JSON with a message, never a stack trace.
 
 import { Hono } from "hono";
+import type { Store } from "../store/index.ts";
+import { localOnly } from "./_guard.ts";
+import { dashboardRoutes } from "./dashboard.ts";
+import { dataRoutes } from "./routes.ts";
 
 export const API_VERSION = "1";
 
@@ -10,26 +15,25 @@ export interface ApiDeps {
   pid: number;
   startedAt: number;
   port: () => number;
+  /** The capture database; without one, only /health and the dashboard's files answer. */
+  store?: Store;
   now?: () => number;
+  /** Where a failing handler's error goes (the daemon's log); the client sees only "internal error". */
+  onError?: (err: Error, path: string) => void;
 }
-
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function createApi(deps: ApiDeps): Hono {
   const now = deps.now ?? Date.now;
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    const host = (c.req.header("host") ?? "").toLowerCase();
-    const name = host.replace(/:\d+$/, "");
-    const port = host.match(/:(\d+)$/)?.[1];
-    if (!LOCAL_HOSTS.has(name) || (port !== undefined && Number(port) !== deps.port())) {
-      return c.json({ error: "forbidden host", detail: "the Halton Meter API answers only requests addressed to 127.0.0.1" }, 403);
-    }
-    await next();
-    c.header("X-Halton-Meter-Api", API_VERSION);
-  });
+  app.use("*", localOnly(deps.port, API_VERSION));
   app.get("/health", (c) => c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000) }));
+  if (deps.store) app.route("/v1", dataRoutes({ store: deps.store, now }));
+  else app.all("/v1/*", (c) => c.json({ error: "no database", detail: "this process serves no capture database" }, 503));
+  app.route("/", dashboardRoutes());
   app.notFound((c) => c.json({ error: "not found" }, 404));
-  app.onError((err, c) => c.json({ error: "internal error", detail: err.message }, 500));
+  app.onError((err, c) => {
+    deps.onError?.(err, c.req.path);
+    return c.json({ error: "internal error", detail: "the request failed inside the daemon; its log has the details" }, 500);
+  });
   return app;
 }

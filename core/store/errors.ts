@@ -4,6 +4,7 @@ export type StoreErrorCode =
   | "newer-schema" // the file was written by a newer build
   | "not-a-database" // the file exists and is not SQLite: left untouched
   | "unknown-schema" // SQLite, but with tables this program did not create: left untouched
+  | "missing" // opened read-only before the daemon ever created it
   | "cannot-open" // missing directory, permissions, a directory in the way...
   | "migration-failed" // an upgrade step failed: rolled back, the file keeps its old schema
   | "write-failed" // the capture writer could not commit: rows stay queued

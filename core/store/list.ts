@@ -43,3 +43,21 @@ export function countRows(store: Store, filter: RequestFilter = {}): number {
   const { sql, params } = whereClause(filter);
   return (store.db.query(`SELECT COUNT(*) AS n FROM requests ${sql}`).get(...params) as { n: number }).n;
 }
+
+/** Rows with an id above `afterId`, oldest first: a live cursor (ids only grow; a commit is atomic). */
+export function requestsAfter(store: Store, afterId: number, filter: RequestFilter = {}, limit = 500): RequestRecord[] {
+  const { sql, params } = whereClause(filter, ["id > ?"], [afterId], true);
+  return (store.db.query(`SELECT * FROM requests ${sql} ORDER BY id LIMIT ?`).all(...params, limit) as SqlRequestRow[]).map(toRecord);
+}
+
+/** The last `limit` rows with an id at or below `throughId`, oldest first (tail's backlog). */
+export function recentRequests(store: Store, throughId: number, filter: RequestFilter = {}, limit = 10): RequestRecord[] {
+  const { sql, params } = whereClause(filter, ["id <= ?"], [throughId], true);
+  const rows = store.db.query(`SELECT * FROM requests ${sql} ORDER BY id DESC LIMIT ?`).all(...params, limit) as SqlRequestRow[];
+  return rows.reverse().map(toRecord);
+}
+
+/** The newest row's id; 0 for an empty table. */
+export function lastRequestId(store: Store): number {
+  return (store.db.query("SELECT COALESCE(MAX(id), 0) AS id FROM requests").get() as { id: number }).id;
+}

@@ -54,6 +54,7 @@ export function migrate(db: Database, path: string, migrations: readonly Migrati
     db.transaction(() => {
       for (const step of migrations.slice(found)) {
         db.run(step.sql);
+        step.apply?.(db);
         db.run(`PRAGMA user_version = ${step.version}`);
       }
     }).immediate();

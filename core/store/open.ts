@@ -88,3 +88,33 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
     throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
   }
 }
+
+/**
+ * Opens db.sqlite for reading only (reports, tail): never creates, migrates or locks it, so it works
+ * beside a running daemon or without one. A file from an older build is read as it is (summaries
+ * fall back to raw rows without the rollup); one from a newer build is refused.
+ */
+export function openStoreReadOnly(path: string, opts: Pick<OpenStoreOptions, "busyTimeoutMs" | "migrations"> = {}): Store {
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  if (!existsSync(path)) throw new StoreError("missing", `${path} does not exist yet`, { hint: "the daemon creates it when it captures its first request" });
+  refuseForeignFile(path);
+  let db: Database;
+  try {
+    db = new Database(path, { readonly: true, strict: true });
+  } catch (err) {
+    throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err, hint: "check that you own the file and its directory" });
+  }
+  try {
+    db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    const schemaVersion = preflight(db, path, opts.migrations ?? MIGRATIONS);
+    if (schemaVersion === 0) throw new StoreError("missing", `${path} holds no tables yet`, { hint: "the daemon creates them when it starts" });
+    return { db, path, schemaVersion, busyTimeoutMs, close: () => db.close() };
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    if (sqliteCode(err) === "SQLITE_NOTADB") {
+      throw new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, { cause: err });
+    }
+    throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
+  }
+}

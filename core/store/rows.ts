@@ -3,6 +3,7 @@
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import type { TokenCounts } from "../capture/types.ts";
 import { redactSecrets } from "./redact.ts";
+import { foldPending } from "./rollup.ts";
 
 export type PriceStatus = "priced" | "unpriced" | "unmetered";
 
@@ -92,12 +93,13 @@ function insertOne(db: Database, row: RequestRow): boolean {
   return true;
 }
 
-/** Inserts rows in one transaction: all of them or none. */
+/** Inserts rows in one transaction, rollup included: all of them or none. */
 export function insertRows(store: { db: Database }, rows: readonly RequestRow[]): InsertResult {
   const db = store.db;
   let inserted = 0;
   db.transaction(() => {
     for (const row of rows) if (insertOne(db, row)) inserted++;
+    if (inserted > 0) foldPending(db);
   }).immediate();
   return { inserted, duplicates: rows.length - inserted };
 }

@@ -1,10 +1,17 @@
 // Versioned schema. Each step runs once, in order, inside the upgrade transaction; `version` is
 // what PRAGMA user_version holds after it. Never edit a shipped step: append a new one.
+// Rows in `requests` are only ever inserted through insertRows, which keeps request_rollups in step
+// (see rollup.ts); anything that deletes or rewrites rows must rebuild the rollup.
+
+import type { Database } from "bun:sqlite";
+import { foldPending } from "./rollup.ts";
 
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** Work SQL alone cannot do (backfilling from rows), run after `sql` in the same transaction. */
+  apply?: (db: Database) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -67,5 +74,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
       INSERT INTO meta (key, value) VALUES ('created_at', CAST(unixepoch('subsec') * 1000 AS INTEGER));
     `,
+  },
+  {
+    version: 2,
+    description: "daily rollup of requests, backfilled; latency index for percentiles",
+    sql: `
+      CREATE TABLE request_rollups (
+        day_start INTEGER NOT NULL,
+        day_end INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT,
+        project TEXT,
+        client TEXT,
+        requests INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_5m_tokens INTEGER NOT NULL,
+        cache_write_1h_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_micros INTEGER NOT NULL,
+        unpriced INTEGER NOT NULL,
+        latency_n INTEGER NOT NULL,
+        latency_sum INTEGER NOT NULL,
+        latency_hist BLOB
+      ) STRICT;
+      CREATE INDEX request_rollups_day ON request_rollups (day_start, provider, model, project, client);
+      CREATE INDEX requests_latency ON requests (latency_ms, started_at);
+      INSERT INTO meta (key, value) VALUES ('rollup_through_id', '0');
+    `,
+    apply: (db) => void foldPending(db),
   },
 ];

@@ -1,16 +1,19 @@
-// Aggregates for reports and the dashboard: sums in SQL, the p95 latency in JS over one select.
+// Aggregates for reports, the API and the dashboard. Whole days come from the daily rollup, the
+// rest from raw rows (see _plan.ts); p95 latency is exact (nearest rank).
 
 import type { Store } from "./open.ts";
-import { dayLabel, dayNumberSql } from "./_days.ts";
-import { whereClause, type RequestFilter } from "./filters.ts";
+import { dayLabel, hourLabel, type TimeZone } from "./_days.ts";
+import { aggregate, LATENCY_N, LATENCY_SUM, SUMS, type Dimension, type Group, type Key } from "./_aggregate.ts";
+import type { RequestFilter } from "./filters.ts";
 
 export type GroupBy = "project" | "model" | "provider" | "client" | "day";
+export type { Dimension };
 
 export interface SummaryOptions extends RequestFilter {
   /** Omitted: one row for everything that matches. */
   groupBy?: GroupBy;
   /** Which calendar "day" means. Default "local" (the process's TZ). */
-  timeZone?: "local" | "utc";
+  timeZone?: TimeZone;
 }
 
 export interface SummaryRow {
@@ -33,89 +36,93 @@ export interface SummaryRow {
   p95LatencyMs: number | null;
 }
 
-type Key = string | number | null;
-
-interface AggregateRow {
-  k: Key;
-  requests: number;
-  input: number;
-  output: number;
-  cache_read: number;
-  cache_5m: number;
-  cache_1h: number;
-  reasoning: number;
-  cost: number;
-  unpriced: number;
-  avg_latency: number | null;
-  latency_n: number;
+function label(dim: Dimension, k: Key): string | null {
+  if (k === null) return null;
+  if (dim === "day") return dayLabel(k as number);
+  if (dim === "hour") return hourLabel(k as number);
+  return String(k);
 }
 
-/** The grouping expression. The unary + keeps SQLite from walking a column's index to group
- *  (random row lookups, and it would ignore the started_at range index); a sort is cheaper. */
-function keyExpr(store: Store, opts: SummaryOptions): string {
-  const groupBy = opts.groupBy;
-  if (groupBy === undefined) return "NULL";
-  if (groupBy !== "day") return `+${groupBy}`; // a column name from the closed union, never user text
-  const range = store.db.query("SELECT MIN(started_at) AS lo, MAX(started_at) AS hi FROM requests").get() as { lo: number | null; hi: number | null };
-  const from = Math.max(opts.since ?? -Infinity, range.lo ?? 0);
-  const to = Math.min(opts.until ?? Infinity, range.hi ?? 0);
-  return dayNumberSql(from, Math.max(from, to), opts.timeZone ?? "local");
+function toRow(g: Group, key: string | null): SummaryRow {
+  const [requests, input, output, cacheRead, cache5m, cache1h, reasoning, cost, unpriced] = g.sums as [number, number, number, number, number, number, number, number, number];
+  const inputSide = input + cacheRead + cache5m + cache1h;
+  const latencyN = g.sums[LATENCY_N]!;
+  return {
+    key,
+    requests,
+    inputTokens: input,
+    outputTokens: output,
+    cacheReadTokens: cacheRead,
+    cacheWrite5mTokens: cache5m,
+    cacheWrite1hTokens: cache1h,
+    reasoningTokens: reasoning,
+    costMicros: cost,
+    unpricedRequests: unpriced,
+    cacheHitRate: inputSide > 0 ? cacheRead / inputSide : null,
+    avgLatencyMs: latencyN > 0 ? g.sums[LATENCY_SUM]! / latencyN : null,
+    p95LatencyMs: g.p95,
+  };
 }
 
-/** Nearest rank per group: the ceil(0.95 n)-th smallest latency. */
-function p95ByKey(store: Store, key: string, opts: SummaryOptions, counts: Map<Key, number>): Map<Key, number> {
-  const { sql, params } = whereClause(opts, ["latency_ms IS NOT NULL"]);
-  const values = store.db.query(`SELECT ${key}, latency_ms FROM requests ${sql}`).values(...params) as [Key, number][];
-  const groups = new Map<Key, { data: Float64Array; used: number }>();
-  for (const [k, n] of counts) if (n > 0) groups.set(k, { data: new Float64Array(n), used: 0 });
-  for (const [k, latency] of values) {
-    const g = groups.get(k);
-    if (g && g.used < g.data.length) g.data[g.used++] = latency;
-  }
-  const out = new Map<Key, number>();
-  for (const [k, g] of groups) {
-    const sorted = g.data.subarray(0, g.used).sort();
-    if (g.used > 0) out.set(k, sorted[Math.ceil(0.95 * g.used) - 1]!);
-  }
-  return out;
+const ZERO: Group = { keys: [], sums: new Array(SUMS).fill(0), hist: null, p95: null };
+
+const byCost = (x: SummaryRow, y: SummaryRow) => y.costMicros - x.costMicros || y.requests - x.requests;
+
+function sortRows(rows: SummaryRow[], groupBy: GroupBy): SummaryRow[] {
+  return groupBy === "day" ? rows.sort((x, y) => (x.key ?? "").localeCompare(y.key ?? "")) : rows.sort(byCost);
 }
 
 export function summary(store: Store, opts: SummaryOptions = {}): SummaryRow[] {
-  const key = keyExpr(store, opts);
-  const { sql: where, params } = whereClause(opts);
-  const aggregates = store.db
-    .query(
-      `SELECT ${key} AS k, COUNT(*) AS requests,
-        COALESCE(SUM(input_tokens), 0) AS input, COALESCE(SUM(output_tokens), 0) AS output,
-        COALESCE(SUM(cache_read_tokens), 0) AS cache_read, COALESCE(SUM(cache_write_5m_tokens), 0) AS cache_5m,
-        COALESCE(SUM(cache_write_1h_tokens), 0) AS cache_1h, COALESCE(SUM(reasoning_tokens), 0) AS reasoning,
-        COALESCE(SUM(cost_micros), 0) AS cost, COALESCE(SUM(price_status = 'unpriced'), 0) AS unpriced,
-        AVG(latency_ms) AS avg_latency, COUNT(latency_ms) AS latency_n
-      FROM requests ${where} ${opts.groupBy === undefined ? "" : `GROUP BY ${key}`}`,
-    )
-    .all(...params) as AggregateRow[];
-  if (opts.groupBy !== undefined && aggregates.length === 0) return [];
-  const p95 = p95ByKey(store, key, opts, new Map(aggregates.map((a) => [a.k, a.latency_n])));
+  const dims: Dimension[] = opts.groupBy ? [opts.groupBy] : [];
+  const { groups } = aggregate(store.db, opts, dims, { timeZone: opts.timeZone ?? "local", percentile: true });
+  if (!opts.groupBy) return [toRow(groups[0] ?? ZERO, null)];
+  return sortRows(
+    groups.map((g) => toRow(g, label(opts.groupBy!, g.keys[0]!))),
+    opts.groupBy,
+  );
+}
 
-  const rows = aggregates.map((a): SummaryRow => {
-    const inputSide = a.input + a.cache_read + a.cache_5m + a.cache_1h;
-    return {
-      key: a.k === null ? null : opts.groupBy === "day" ? dayLabel(a.k as number) : String(a.k),
-      requests: a.requests,
-      inputTokens: a.input,
-      outputTokens: a.output,
-      cacheReadTokens: a.cache_read,
-      cacheWrite5mTokens: a.cache_5m,
-      cacheWrite1hTokens: a.cache_1h,
-      reasoningTokens: a.reasoning,
-      costMicros: a.cost,
-      unpricedRequests: a.unpriced,
-      cacheHitRate: inputSide > 0 ? a.cache_read / inputSide : null,
-      avgLatencyMs: a.avg_latency,
-      p95LatencyMs: p95.get(a.k) ?? null,
-    };
-  });
-  return opts.groupBy === "day"
-    ? rows.sort((x, y) => (x.key ?? "").localeCompare(y.key ?? ""))
-    : rows.sort((x, y) => y.costMicros - x.costMicros || y.requests - x.requests);
+/**
+ * The grouped rows and the total over the same rows, in one pass (a report's table and header).
+ * `percentile: false` skips the p95 (null then): a comparison period needs only the sums.
+ */
+export function summaryWithTotal(store: Store, opts: SummaryOptions & { groupBy: GroupBy; percentile?: boolean }): { total: SummaryRow; rows: SummaryRow[] } {
+  const { groups, total } = aggregate(store.db, opts, [opts.groupBy], { timeZone: opts.timeZone ?? "local", percentile: opts.percentile !== false, total: true });
+  return { total: toRow(total ?? ZERO, null), rows: sortRows(groups.map((g) => toRow(g, label(opts.groupBy, g.keys[0]!))), opts.groupBy) };
+}
+
+/** A summary row keyed by several dimensions (see summaryCube). */
+export interface BreakdownRow extends Omit<SummaryRow, "key"> {
+  keys: Array<string | null>;
+}
+
+export interface Cube {
+  /** The cube summed down to some of its dimensions (no p95: percentiles do not add up). */
+  by(dims: Dimension[]): BreakdownRow[];
+}
+
+/**
+ * One pass over every combination of `dims`; any grouping by a subset of them is then summed in
+ * memory. The API's stats answer five groupings and a chart from one cube instead of six queries.
+ */
+export function summaryCube(store: Store, opts: RequestFilter & { dims: Dimension[]; timeZone?: TimeZone }): Cube {
+  const { groups } = aggregate(store.db, opts, opts.dims, { timeZone: opts.timeZone ?? "local", percentile: false });
+  return {
+    by(dims) {
+      const at = dims.map((d) => opts.dims.indexOf(d));
+      if (at.includes(-1)) throw new Error(`cube over ${opts.dims.join(", ")} has no ${dims.join(", ")}`);
+      const sums = new Map<string, Group>();
+      for (const g of groups) {
+        const keys = at.map((i) => g.keys[i]!);
+        const id = JSON.stringify(keys);
+        let into = sums.get(id);
+        if (!into) sums.set(id, (into = { keys, sums: new Array(g.sums.length).fill(0), hist: null, p95: null }));
+        for (let i = 0; i < g.sums.length; i++) into.sums[i]! += g.sums[i]!;
+      }
+      return [...sums.values()].map((g) => {
+        const { key: _key, ...row } = toRow(g, null);
+        return { keys: g.keys.map((k, i) => label(dims[i]!, k)), ...row };
+      });
+    },
+  };
 }

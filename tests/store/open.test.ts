@@ -47,9 +47,10 @@ describe("openStore", () => {
     insertRows(v1, [makeRow(1), makeRow(2)]);
     v1.close();
 
-    const v2 = [...MIGRATIONS, { version: 2, description: "test: tags", sql: "ALTER TABLE requests ADD COLUMN tags TEXT; CREATE INDEX requests_tags ON requests (tags);" }];
-    const store = openStore(path, { migrations: v2 });
-    expect(store.schemaVersion).toBe(2);
+    const next = MIGRATIONS.length + 1;
+    const withTags = [...MIGRATIONS, { version: next, description: "test: tags", sql: "ALTER TABLE requests ADD COLUMN tags TEXT; CREATE INDEX requests_tags ON requests (tags);" }];
+    const store = openStore(path, { migrations: withTags });
+    expect(store.schemaVersion).toBe(next);
     expect(countRows(store)).toBe(2);
     expect(store.db.query("SELECT exchange_id, tags FROM requests ORDER BY id").all()).toEqual([
       { exchange_id: "ex-1", tags: null },
@@ -63,16 +64,17 @@ describe("openStore", () => {
     const v1 = openStore(path);
     insertRows(v1, [makeRow(1)]);
     v1.close();
+    const known = MIGRATIONS.length;
     const broken = [
       ...MIGRATIONS,
-      { version: 2, description: "fine", sql: "CREATE TABLE extra (x INTEGER)" },
-      { version: 3, description: "broken", sql: "ALTER TABLE no_such_table ADD COLUMN y TEXT" },
+      { version: known + 1, description: "fine", sql: "CREATE TABLE extra (x INTEGER)" },
+      { version: known + 2, description: "broken", sql: "ALTER TABLE no_such_table ADD COLUMN y TEXT" },
     ];
     const err = openError(() => openStore(path, { migrations: broken }));
     expect(err.code).toBe("migration-failed");
-    expect(err.message).toContain("from schema 1 to 3");
+    expect(err.message).toContain(`from schema ${known} to ${known + 2}`);
     const store = openStore(path);
-    expect(store.schemaVersion).toBe(1);
+    expect(store.schemaVersion).toBe(known);
     expect(store.db.query("SELECT name FROM sqlite_schema WHERE name = 'extra'").get()).toBeNull();
     expect(countRows(store)).toBe(1);
     store.close();

@@ -1,0 +1,102 @@
+// The /v1 route map: one flat list, each route a query parse and a store call.
+
+import { Hono, type Context } from "hono";
+import type * as v from "valibot";
+import { REQUEST_CSV_HEADER, csvLine, requestCsvLine } from "../report/csv.ts";
+import { GROUP_BYS } from "../report/model.ts";
+import type { Period } from "../report/period.ts";
+import { listRequests, requestsAfter, StoreError, type GroupBy, type Store } from "../store/index.ts";
+import { filterOf, parseQuery, periodOf, PROJECTS_QUERY, REQUESTS_QUERY, STATS_QUERY } from "./_params.ts";
+import { groupedStats, project, projects, stats } from "./stats.ts";
+import type { LiveRequestsResponse, RequestsResponse } from "./types.ts";
+
+export interface DataDeps {
+  store: Store;
+  now: () => number;
+}
+
+const bad = (c: Context, message: string) => c.json({ error: "invalid request", detail: message }, 400);
+
+/** The query parsed against `schema` and its period resolved, or the 400 answer saying why not. */
+function parse<S extends v.GenericSchema>(c: Context, schema: S, now: number, fallback: string | null): { q: v.InferOutput<S>; period: Period | null } | Response {
+  const q = parseQuery(schema, c.req.query());
+  if (!q.ok) return bad(c, q.message);
+  const period = periodOf(q.value as { since?: string; from?: string; to?: string }, now, fallback);
+  return period.ok ? { q: q.value, period: period.value } : bad(c, period.message);
+}
+
+export function dataRoutes(deps: DataDeps): Hono {
+  const api = new Hono();
+
+  api.get("/stats", (c) => {
+    const p = parse(c, STATS_QUERY, deps.now(), "30d");
+    return p instanceof Response ? p : c.json(stats(deps.store, filterOf(p.q, p.period), p.period!));
+  });
+
+  api.get("/stats/:by", (c) => {
+    const by = c.req.param("by") as GroupBy;
+    if (!GROUP_BYS.includes(by)) return bad(c, `"${by}" is not a grouping: use one of ${GROUP_BYS.join(", ")}`);
+    const p = parse(c, STATS_QUERY, deps.now(), "30d");
+    return p instanceof Response ? p : c.json(groupedStats(deps.store, filterOf(p.q, p.period), p.period!, by));
+  });
+
+  api.get("/projects", (c) => {
+    const p = parse(c, PROJECTS_QUERY, deps.now(), "30d");
+    return p instanceof Response ? p : c.json(projects(deps.store, filterOf(p.q, p.period), p.period!));
+  });
+
+  api.get("/projects/:slug", (c) => {
+    const p = parse(c, PROJECTS_QUERY, deps.now(), "30d");
+    if (p instanceof Response) return p;
+    const slug = c.req.param("slug");
+    const found = project(deps.store, slug, filterOf(p.q, p.period), p.period!);
+    return found ? c.json(found) : c.json({ error: "not found", detail: `no request was ever attributed to project "${slug}"` }, 404);
+  });
+
+  api.get("/requests", (c) => {
+    const p = parse(c, REQUESTS_QUERY, deps.now(), null);
+    if (p instanceof Response) return p;
+    const { q } = p;
+    const filter = filterOf(q, p.period);
+    if (q.after !== undefined) {
+      if (q.cursor !== undefined) return bad(c, "use either after (live, oldest first) or cursor (pages, newest first)");
+      const rows = requestsAfter(deps.store, q.after, filter, q.limit ?? 500);
+      return c.json({ rows, lastId: rows.at(-1)?.id ?? q.after } satisfies LiveRequestsResponse);
+    }
+    try {
+      return c.json(listRequests(deps.store, { ...filter, limit: q.limit, cursor: q.cursor }) satisfies RequestsResponse);
+    } catch (err) {
+      if (err instanceof StoreError && err.code === "invalid-cursor") return bad(c, `cursor: ${err.message}`);
+      throw err;
+    }
+  });
+
+  api.get("/requests.csv", (c) => {
+    const p = parse(c, REQUESTS_QUERY, deps.now(), null);
+    if (p instanceof Response) return p;
+    if (p.q.cursor !== undefined || p.q.after !== undefined || p.q.limit !== undefined) return bad(c, "the CSV export takes filters and a period, not limit, cursor or after");
+    const filter = filterOf(p.q, p.period);
+    let cursor: string | null = null;
+    let started = false;
+    // One page per pull: a large export never holds the event loop (which also runs the proxy) for long.
+    const body = new ReadableStream<string>({
+      pull(controller) {
+        if (!started) {
+          started = true;
+          controller.enqueue(`${csvLine(REQUEST_CSV_HEADER)}\r\n`);
+          return;
+        }
+        const page = listRequests(deps.store, { ...filter, limit: 1000, cursor });
+        if (page.rows.length) controller.enqueue(page.rows.map((r) => `${requestCsvLine(r)}\r\n`).join(""));
+        cursor = page.nextCursor;
+        if (cursor === null) controller.close();
+      },
+    });
+    return c.body(body.pipeThrough(new TextEncoderStream()), 200, {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="halton-meter-requests.csv"`,
+    });
+  });
+
+  return api;
+}

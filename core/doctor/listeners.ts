@@ -1,0 +1,74 @@
+// Who listens on a loopback port (Linux): the LISTEN socket in /proc/net/tcp{,6}, its inode, the
+// process whose fd holds it, and that process's command line. Elsewhere: unknown (null).
+
+import { readFileSync } from "node:fs";
+import { pidOfInode } from "../attribution/proc-net.ts";
+
+export interface Listener {
+  /** Null when the socket belongs to a process we may not look into (another user's). */
+  pid: number | null;
+  command: string;
+}
+
+const LISTEN = "0A";
+
+function listeningInode(text: string, port: number): number | null {
+  for (const line of text.split("\n").slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 10 || cols[3] !== LISTEN) continue;
+    if (Number.parseInt(cols[1]!.split(":").at(-1)!, 16) === port) return Number(cols[9]);
+  }
+  return null;
+}
+
+export function commandOf(pid: number, procRoot = "/proc"): string {
+  try {
+    return readFileSync(`${procRoot}/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+  } catch {
+    return "";
+  }
+}
+
+/** The process listening on `port`, or null when nothing does (or this is not Linux). */
+export function listenerOn(port: number, procRoot = "/proc"): Listener | null {
+  for (const file of ["net/tcp", "net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(`${procRoot}/${file}`, "utf8");
+    } catch {
+      continue;
+    }
+    const inode = listeningInode(text, port);
+    if (inode === null) continue;
+    const pid = inode > 0 ? pidOfInode(inode, procRoot) : null;
+    return { pid, command: pid === null ? "a process of another user" : commandOf(pid, procRoot) || `pid ${pid}` };
+  }
+  return null;
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:port within `timeoutMs`. */
+export function acceptsConnections(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          s.end();
+          done(true);
+        },
+        data() {},
+        connectError: () => done(false),
+        error: () => done(false),
+      },
+    }).catch(() => done(false));
+  });
+}

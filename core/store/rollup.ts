@@ -1,0 +1,128 @@
+// The daily rollup: per local calendar day and (provider, model, project, client), the sums a report
+// needs and a latency histogram. It is complete through one request id (meta 'rollup_through_id'):
+// every transaction that inserts rows folds in all rows above that mark before it commits, so a
+// reader sees rows and rollup change together. Rows above the mark (written by an older build that
+// knew no rollup) are still counted: readers add them from the raw table, and the next fold adds them.
+
+import type { Database, SQLQueryBindings } from "bun:sqlite";
+import { addEncodedSparse, binOf, encodeHistogram, type SparseHistogram } from "./_histogram.ts";
+
+const MARK = "rollup_through_id";
+
+/** The day a row's started_at falls in, by this process's calendar: [start, end) in epoch ms. */
+function dayOf(ms: number, last: { start: number; end: number }): { start: number; end: number } {
+  if (ms >= last.start && ms < last.end) return last;
+  const d = new Date(ms);
+  const start = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  return { start, end: new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime() };
+}
+
+interface Bucket {
+  dims: [dayStart: number, dayEnd: number, provider: string, model: string | null, project: string | null, client: string | null];
+  sums: number[]; // requests, 6 token kinds, cost, unpriced, latency_n, latency_sum
+  hist: SparseHistogram | null;
+}
+
+/** Rows read per query while folding: a backfill of millions of rows never holds them all. */
+const FOLD_CHUNK = 20_000;
+
+/** id, started_at, provider, model, project, client, 6 token kinds, cost, unpriced (0/1), latency. */
+type PendingRow = [number, number, string, string | null, string | null, string | null, number, number, number, number, number, number, number, number, number | null];
+
+const PENDING = `SELECT id, started_at, provider, model, project, client, input_tokens, output_tokens, cache_read_tokens,
+  cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, COALESCE(cost_micros, 0), price_status = 'unpriced', latency_ms
+  FROM requests WHERE id > ? ORDER BY id LIMIT ${FOLD_CHUNK}`;
+
+const SUM_COLUMNS = ["requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_micros", "unpriced", "latency_n", "latency_sum"];
+
+/** The id through which the rollup is complete; null when this schema has no rollup. */
+export function rollupMark(db: Database): number | null {
+  const row = db.query("SELECT value FROM meta WHERE key = ?").get(MARK) as { value: string } | null;
+  return row ? Number(row.value) : null;
+}
+
+export function hasRollup(db: Database): boolean {
+  return db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'request_rollups'").get() !== null;
+}
+
+/** Folds every row above the mark into the rollup. Call inside the transaction that wrote them. */
+export function foldPending(db: Database): number {
+  const mark = rollupMark(db);
+  if (mark === null) return 0;
+  const buckets = new Map<string, Bucket>();
+  let day = { start: 0, end: 0 };
+  let last = mark;
+  const pending = db.query(PENDING);
+  for (;;) {
+    const rows = pending.values(last) as PendingRow[];
+    for (const row of rows) {
+      day = dayOf(row[1], day);
+      // A key that keeps NULL apart from any text ("\u0000" never appears in a name).
+      const key = `${day.start}\u0001${row[2]}\u0001${row[3] ?? "\u0000"}\u0001${row[4] ?? "\u0000"}\u0001${row[5] ?? "\u0000"}`;
+      let b = buckets.get(key);
+      if (!b) {
+        b = { dims: [day.start, day.end, row[2], row[3], row[4], row[5]], sums: new Array(SUM_COLUMNS.length).fill(0), hist: null };
+        buckets.set(key, b);
+      }
+      const sums = b.sums;
+      sums[0]!++;
+      for (let i = 1; i <= 8; i++) sums[i]! += Number(row[5 + i]);
+      const latency = row[14];
+      if (latency !== null) {
+        sums[9]!++;
+        sums[10]! += latency;
+        const bin = binOf(latency);
+        b.hist ??= new Map();
+        b.hist.set(bin, (b.hist.get(bin) ?? 0) + 1);
+      }
+      last = row[0];
+    }
+    if (rows.length < FOLD_CHUNK) break;
+  }
+  if (last === mark) return 0;
+  for (const b of buckets.values()) upsert(db, b);
+  db.query("UPDATE meta SET value = ? WHERE key = ?").run(String(last), MARK);
+  return last - mark;
+}
+
+const FIND = `SELECT rowid, latency_hist FROM request_rollups
+  WHERE day_start = ? AND day_end = ? AND provider = ? AND model IS ? AND project IS ? AND client IS ?`;
+const UPDATE = `UPDATE request_rollups SET ${SUM_COLUMNS.map((c) => `${c} = ${c} + ?`).join(", ")}, latency_hist = ? WHERE rowid = ?`;
+const INSERT = `INSERT INTO request_rollups (day_start, day_end, provider, model, project, client, ${SUM_COLUMNS.join(", ")}, latency_hist)
+  VALUES (${new Array(6 + SUM_COLUMNS.length + 1).fill("?").join(", ")})`;
+
+function upsert(db: Database, b: Bucket): void {
+  const found = db.query(FIND).get(...b.dims) as { rowid: number; latency_hist: Uint8Array | null } | null;
+  if (found && b.hist) addEncodedSparse(b.hist, found.latency_hist);
+  const hist = b.hist ? encodeHistogram(b.hist) : (found?.latency_hist ?? null);
+  if (found) db.query(UPDATE).run(...(b.sums as SQLQueryBindings[]), hist, found.rowid);
+  else db.query(INSERT).run(...(b.dims as SQLQueryBindings[]), ...b.sums, hist);
+}
+
+/** Throws the rollup away and folds every row again (doctor's repair for a rollup that disagrees). */
+export function rebuildRollup(db: Database): number {
+  let folded = 0;
+  db.transaction(() => {
+    db.run("DELETE FROM request_rollups");
+    db.query("UPDATE meta SET value = '0' WHERE key = ?").run(MARK);
+    folded = foldPending(db);
+  }).immediate();
+  return folded;
+}
+
+export interface RollupCheck {
+  /** Requests the rollup counts, and raw rows at or below its mark: equal when consistent. */
+  rolledUp: number;
+  rows: number;
+  /** Rows above the mark, waiting for the next fold. */
+  pending: number;
+}
+
+export function checkRollup(db: Database): RollupCheck | null {
+  const mark = rollupMark(db);
+  if (mark === null || !hasRollup(db)) return null;
+  const rolledUp = (db.query("SELECT COALESCE(SUM(requests), 0) AS n FROM request_rollups").get() as { n: number }).n;
+  const rows = (db.query("SELECT COUNT(*) AS n FROM requests WHERE id <= ?").get(mark) as { n: number }).n;
+  const pending = (db.query("SELECT COUNT(*) AS n FROM requests WHERE id > ?").get(mark) as { n: number }).n;
+  return { rolledUp, rows, pending };
+}
