@@ -22,6 +22,11 @@ export function statePaths(home: string) {
     trustBundle: join(home, "trust-bundle.pem"),
     run: join(home, "run"),
     postMortems: join(home, "post-mortems"),
+    // Sentinels (core/service/sentinels.ts): what `init` installed, for start, rescue and doctor.
+    installMode: join(home, "install-mode"),
+    supervisorKind: join(home, "supervisor"),
+    proxyManaged: join(home, "proxy-managed"),
+    gracefulStop: join(home, "graceful-stop"),
   };
 }
 

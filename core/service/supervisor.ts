@@ -17,7 +17,7 @@ export interface ServiceSpec {
   argv: string[];
   /** Environment for the process; HALTON_METER_HOME is always in it. */
   env: Record<string, string>;
-  /** Files the supervisor sends stdout and stderr to (launchd and the fallback; journald on systemd). */
+  /** Files the supervisor sends stdout and stderr to (daemon.err.log... as seed 002 tails them). */
   stdoutLog: string;
   stderrLog: string;
 }
@@ -72,6 +72,22 @@ export interface Supervisor {
   status(): Promise<ServiceStatus[]>;
   /** Unregisters and deletes the units of `names` (stopping them). Never touches state files. */
   remove(names: ServiceName[]): Promise<void>;
+  /**
+   * `uninstall --graceful`: deletes the units of `names` so nothing starts them again at login or
+   * boot, but leaves their running processes alone (the edge keeps serving in passthrough until
+   * reboot). A later `remove` still stops them by pid.
+   */
+  release(names: ServiceName[]): Promise<void>;
   /** The rescue step: clear failed/respawn state and kill our recorded pids. Returns what it did. */
+  reset(): Promise<string[]>;
+}
+
+/** The macOS system proxy in `full` mode. */
+export interface SystemProxy {
+  /** Snapshots every network service's web proxies, then points them at 127.0.0.1:port. */
+  enable(port: number): Promise<void>;
+  /** Puts the snapshot back exactly; returns what it did. */
+  restore(): Promise<string[]>;
+  /** Sentinel-blind: turns our proxy off wherever it points at us; safe with nothing installed. */
   reset(): Promise<string[]>;
 }

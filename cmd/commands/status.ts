@@ -1,0 +1,79 @@
+import { defineCommand } from "citty";
+import { readEffectivePorts } from "../../core/ports/index.ts";
+import { fetchHealth } from "../../core/service/health.ts";
+import type { ServiceStatus } from "../../core/service/supervisor.ts";
+import { programsFor } from "../../core/service/plan.ts";
+import { binaryStaleness } from "../../core/service/stale.ts";
+import { VERSION } from "../../core/version.ts";
+import { EXIT } from "../_errors.ts";
+import { lifecycleContext, printPanel } from "./_lifecycle.ts";
+
+const STATE_WORD: Record<ServiceStatus["state"], string> = {
+  running: "running",
+  stopped: "stopped",
+  failed: "FAILED",
+  "not-installed": "not installed",
+  "not-applicable": "n/a",
+};
+
+export default defineCommand({
+  meta: { name: "status", description: "The daemon, edge and watchdog as the supervisor sees them, the ports, the install mode and /health (exit 0 only when all is well)" },
+  args: {
+    json: { type: "boolean", description: "Print JSON" },
+  },
+  async run({ args }) {
+    const { paths, term, platform, sentinels } = await lifecycleContext();
+    const sup = platform.supervisor;
+    const unavailable = await sup.unavailable();
+    const services = unavailable ? [] : await sup.status();
+    const ports = readEffectivePorts(paths.effectivePorts);
+    const health = ports.ok ? await fetchHealth(ports.ports.api) : { ok: false as const, why: "no ports recorded (not installed?)" };
+    const edgeUp = services.some((s) => s.name === "edge" && s.state === "running");
+    const outdated = outdatedServices(services, health.ok ? health.answer.version : undefined);
+    const healthy = health.ok && edgeUp;
+
+    if (args.json) {
+      term.print(
+        JSON.stringify(
+          {
+            supervisor: { kind: sup.kind, description: sup.describe(), unavailable },
+            mode: sentinels.mode,
+            sentinels,
+            services,
+            ports: ports.ok ? { edge: ports.ports.edge, internal: ports.ports.internal, api: ports.ports.api } : null,
+            health: health.ok ? { ok: true, ...health.answer } : { ok: false, why: health.why },
+            healthy,
+            outdated,
+          },
+          null,
+          2,
+        ),
+      );
+      return healthy ? EXIT.ok : EXIT.failed;
+    }
+    const rows: Array<readonly [string, string]> = [
+      ["supervisor", sup.describe()],
+      ["install mode", sentinels.mode ? `${sentinels.mode}${sentinels.gracefulStop ? " (daemon stopped on purpose)" : ""}` : "not installed (run `halton-meter init`)"],
+      ...services.map((s) => [s.name, `${STATE_WORD[s.state]}${s.pid ? `  pid ${s.pid}` : ""}  ${s.detail}`] as const),
+      ["ports", ports.ok ? `edge 127.0.0.1:${ports.ports.edge}  daemon 127.0.0.1:${ports.ports.internal}  api 127.0.0.1:${ports.ports.api}` : ports.message],
+      ["health", health.ok ? `ok: version ${health.answer.version ?? "?"}, pid ${health.answer.pid ?? "?"}, up ${health.answer.uptime_s ?? "?"} s` : health.why],
+    ];
+    for (const o of outdated) rows.push([`${o.name} outdated`, `${o.why}: run \`halton-meter upgrade\``]);
+    printPanel(term, "Halton Meter status", rows, unavailable ? [`${unavailable.reason}.`, `Fix: ${unavailable.hint}`] : []);
+    for (const o of outdated) term.warn(`the running ${o.name} is older than the installed binary (${o.why}); \`halton-meter upgrade\` restarts it`);
+    return healthy ? EXIT.ok : EXIT.failed;
+  },
+});
+
+/** Running processes older than the installed binaries: replaced files (Linux) or an older daemon version. */
+function outdatedServices(services: ServiceStatus[], daemonVersion: string | undefined): Array<{ name: string; why: string }> {
+  const programs = programsFor({ execPath: process.execPath, main: Bun.main });
+  const out: Array<{ name: string; why: string }> = [];
+  for (const s of services) {
+    if (s.state !== "running" || !s.pid || !programs.compiled) continue;
+    const binary = s.name === "edge" ? programs.edge[0]! : programs.meter[0]!;
+    if (binaryStaleness(s.pid, binary) === "replaced") out.push({ name: s.name, why: `pid ${s.pid} still runs the binary that ${binary} replaced` });
+  }
+  if (daemonVersion && daemonVersion !== VERSION && !out.some((o) => o.name === "daemon")) out.push({ name: "daemon", why: `it reports version ${daemonVersion}, the installed one is ${VERSION}` });
+  return out;
+}

@@ -1,0 +1,192 @@
+// The lifecycle suites' world: compiled binaries (built once per test run into a temp folder),
+// a sandbox HOME with pinned ports and a fake provider, the CLI as a real process, a client
+// loop through the edge, and a guard proving user data survives every command.
+
+import { Database } from "bun:sqlite";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TCPSocketListener } from "bun";
+import { connectThrough } from "../harness/client.ts";
+import { type FakeProvider, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
+import { BUN, makeSandbox, portsToml, repoRoot, type Sandbox } from "../harness/sandbox.ts";
+
+export interface Binaries {
+  meter: string;
+  edge: string;
+}
+
+let compiled: Promise<Binaries> | null = null;
+
+/** Both executables, compiled like `make build` does, once per `bun test` process. */
+export function compiledBinaries(): Promise<Binaries> {
+  compiled ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hm-lifecycle-bin-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const build = async (entry: string, out: string) => {
+      const p = Bun.spawn([BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--outfile", join(dir, out), join(repoRoot, entry)], { stdout: "ignore", stderr: "pipe", cwd: repoRoot });
+      const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+      if (code !== 0) throw new Error(`compiling ${entry} failed: ${err}`);
+    };
+    await Promise.all([build("cmd/halton-meter.ts", "halton-meter"), build("cmd/edge.ts", "halton-meter-edge")]);
+    return { meter: join(dir, "halton-meter"), edge: join(dir, "halton-meter-edge") };
+  })();
+  return compiled;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StatusJson {
+  supervisor: { kind: string; description: string };
+  mode: string | null;
+  sentinels: { mode: string | null; supervisor: string | null; gracefulStop: boolean };
+  services: Array<{ name: string; state: string; pid: number | null; detail: string }>;
+  ports: { edge: number; internal: number; api: number } | null;
+  health: { ok: boolean; pid?: number };
+  healthy: boolean;
+}
+
+export interface LifecycleEnv {
+  sb: Sandbox;
+  bins: Binaries;
+  fake: FakeProvider;
+  /** Extra environment for every CLI run (the supervisor choice, XDG_RUNTIME_DIR...). */
+  env: Record<string, string>;
+  cli(args: string[], extra?: Record<string, string>): Promise<CliResult>;
+  status(): Promise<StatusJson>;
+  service(s: StatusJson, name: string): StatusJson["services"][number];
+  rows(): Array<Record<string, unknown>>;
+  /** Every pid our services ever had, for the cleanup. */
+  seen: Set<number>;
+  cleanup(): Promise<void>;
+}
+
+export async function startLifecycleEnv(prefix: string, env: Record<string, string>): Promise<LifecycleEnv> {
+  const sb = makeSandbox(prefix);
+  const [bins, certs] = await Promise.all([compiledBinaries(), makeTestCerts(sb.root)]);
+  const fake = startFakeProvider({ cert: certs.cert, key: certs.key });
+  sb.writeConfig(`${portsToml(sb.ports)}
+[upstream]
+ca_file = "${certs.caPath}"
+[upstream.resolve]
+"api.anthropic.com" = "127.0.0.1:${fake.port}"
+`);
+  const seen = new Set<number>();
+  const le: LifecycleEnv = {
+    sb,
+    bins,
+    fake,
+    env,
+    async cli(args, extra = {}) {
+      const p = Bun.spawn([bins.meter, ...args], { env: { ...sb.env, ...env, ...extra }, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: sb.root });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { code, stdout, stderr };
+    },
+    async status() {
+      const r = await le.cli(["status", "--json"]);
+      const s = JSON.parse(r.stdout) as StatusJson;
+      for (const svc of s.services) if (svc.pid) seen.add(svc.pid);
+      return s;
+    },
+    service: (s, name) => s.services.find((x) => x.name === name)!,
+    rows() {
+      const db = join(sb.meterHome, "db.sqlite");
+      if (!existsSync(db)) return [];
+      const d = new Database(db, { readonly: true });
+      try {
+        return d.query("SELECT * FROM requests ORDER BY id").all() as Array<Record<string, unknown>>;
+      } finally {
+        d.close();
+      }
+    },
+    seen,
+    async cleanup() {
+      for (const pid of [...seen, ...pidsInRunDir(sb.meterHome)]) killIfOurs(pid, bins);
+      fake.stop();
+      await sb.cleanup();
+    },
+  };
+  return le;
+}
+
+function pidsInRunDir(home: string): number[] {
+  const dir = join(home, "run");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".pid"))
+    .map((f) => (JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid: number }).pid);
+}
+
+/** Kills a pid only while its command line is one of our binaries: never a recycled pid. */
+export function killIfOurs(pid: number, bins: Binaries): void {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (cmd.startsWith(bins.meter) || cmd.startsWith(bins.edge)) process.kill(pid, "SIGKILL");
+  } catch {}
+}
+
+/** What no command but `uninstall --purge --include-logs` may touch: config, CA, captured rows. */
+export interface DataGuard {
+  check(what: string): void;
+}
+
+export function guardData(le: LifecycleEnv): DataGuard {
+  const files = ["config.toml", "ca.pem", "ca-key.pem"].map((f) => join(le.sb.meterHome, f));
+  const digest = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
+  const before = new Map(files.map((f) => [f, digest(f)]));
+  let rows = le.rows().length;
+  return {
+    check(what) {
+      for (const f of files) {
+        if (!existsSync(f)) throw new Error(`${what} deleted ${f}`);
+        if (digest(f) !== before.get(f)) throw new Error(`${what} changed ${f}`);
+      }
+      if (!existsSync(join(le.sb.meterHome, "db.sqlite"))) throw new Error(`${what} deleted db.sqlite`);
+      const now = le.rows().length;
+      if (now < rows) throw new Error(`${what} lost rows: ${rows} -> ${now}`);
+      rows = now;
+    },
+  };
+}
+
+/** A TCP echo server on loopback: the target of the client loop (tunnelled raw by the edge). */
+export function echoServer(): TCPSocketListener<undefined> {
+  return Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
+}
+
+/**
+ * A client that keeps making fresh CONNECTs through the edge to `target` and checks the echo:
+ * the fail-open promise is that it never sees a failure while the daemon stops, crashes or
+ * restarts.
+ */
+export function clientLoop(edgePort: number, target: number): { stop(): Promise<{ ok: number; failures: string[] }> } {
+  let running = true;
+  let ok = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      try {
+        const c = await connectThrough(edgePort, `127.0.0.1:${target}`);
+        c.write(`ping-${i}`);
+        await c.untilText(`ping-${i}`, 5000);
+        c.close();
+        ok++;
+      } catch (err) {
+        failures.push(`#${i}: ${(err as Error).message}`);
+      }
+      await Bun.sleep(10);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { ok, failures };
+    },
+  };
+}
