@@ -35,31 +35,39 @@ export function parseHaltonrc(text: string): { project?: string; bodyCapture?: b
   return out;
 }
 
-export function attributeProject(pid: number | null, view: ProcessView, fallback: { proxyProject?: string | null; defaultProject?: string }): Attribution {
-  if (fallback.proxyProject) return { project: fallback.proxyProject, source: "proxy-auth" };
-  if (pid !== null) {
-    const env = view.environ(pid);
-    if (env?.HALTON_PROJECT) return { project: env.HALTON_PROJECT, source: "env" };
-    const cwd = view.cwd(pid);
-    if (cwd) {
-      let rcProject: string | undefined;
-      let bodyCapture: boolean | undefined;
-      let gitRoot: string | null = null;
-      for (let dir = cwd; ; dir = dirname(dir)) {
-        const rc = rcProject === undefined ? view.readFile(join(dir, ".haltonrc")) : null;
-        if (rc !== null) {
-          const parsed = parseHaltonrc(rc);
-          rcProject ??= parsed.project;
-          bodyCapture ??= parsed.bodyCapture;
-        }
-        if (gitRoot === null && view.exists(join(dir, ".git"))) gitRoot = dir;
-        if (dir === dirname(dir)) break;
-      }
-      if (rcProject) return { project: rcProject, source: "haltonrc", bodyCapture };
-      if (gitRoot) return { project: basename(gitRoot), source: "git", bodyCapture };
-      if (basename(cwd)) return { project: basename(cwd), source: "cwd", bodyCapture };
+/** What the caller's working folder says: the nearest .haltonrc's settings and the git root. */
+function scanFolders(cwd: string, view: ProcessView): { rcProject?: string; bodyCapture?: boolean; gitRoot: string | null } {
+  let rcProject: string | undefined;
+  let bodyCapture: boolean | undefined;
+  let gitRoot: string | null = null;
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const rc = rcProject === undefined || bodyCapture === undefined ? view.readFile(join(dir, ".haltonrc")) : null;
+    if (rc !== null) {
+      const parsed = parseHaltonrc(rc);
+      rcProject ??= parsed.project;
+      bodyCapture ??= parsed.bodyCapture;
     }
+    if (gitRoot === null && view.exists(join(dir, ".git"))) gitRoot = dir;
+    if (dir === dirname(dir)) break;
   }
-  if (fallback.defaultProject) return { project: fallback.defaultProject, source: "default" };
+  return { rcProject, bodyCapture, gitRoot };
+}
+
+/**
+ * The project, by the first tier that answers. A .haltonrc's `body_capture` applies whichever
+ * tier named the project: `halton-meter run --project X` in a folder that asks for bodies gets them.
+ */
+export function attributeProject(pid: number | null, view: ProcessView, fallback: { proxyProject?: string | null; defaultProject?: string }): Attribution {
+  const env = pid !== null ? view.environ(pid) : null;
+  const cwd = pid !== null ? view.cwd(pid) : null;
+  const folders = cwd ? scanFolders(cwd, view) : null;
+  const bodyCapture = folders?.bodyCapture;
+  const found = (project: string, source: ProjectSource): Attribution => (bodyCapture === undefined ? { project, source } : { project, source, bodyCapture });
+  if (fallback.proxyProject) return found(fallback.proxyProject, "proxy-auth");
+  if (env?.HALTON_PROJECT) return found(env.HALTON_PROJECT, "env");
+  if (folders?.rcProject) return found(folders.rcProject, "haltonrc");
+  if (folders?.gitRoot) return found(basename(folders.gitRoot), "git");
+  if (cwd && basename(cwd)) return found(basename(cwd), "cwd");
+  if (fallback.defaultProject) return found(fallback.defaultProject, "default");
   return { project: null, source: null };
 }

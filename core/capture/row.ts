@@ -49,5 +49,6 @@ export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attributi
     userAgent: ua,
     errorType: usage?.errorType ?? null,
     note,
+    bodies: rec.bodies,
   };
 }

@@ -3,6 +3,8 @@
 import type { ModelPrice } from "@pydantic/genai-prices";
 import type { ProviderId } from "../capture/types.ts";
 import { LIBRARY_PROVIDER, LIBRARY_PROVIDER_IDS, LIBRARY_SOURCE, libraryPricesAt, libraryProvider, matchLibraryModel } from "./library.ts";
+import { findOverride } from "./price.ts";
+import { libraryRates, overrideRates } from "./rates.ts";
 import type { PriceListRow, PriceOverrides } from "./types.ts";
 
 export interface ListPricesOptions {
@@ -52,6 +54,27 @@ function overrideProvider(model: string, now: Date): string {
   return "(any)";
 }
 
+const OUR_PROVIDER: Record<string, ProviderId> = { anthropic: "anthropic", openai: "openai", google: "google", "x-ai": "xai" };
+
+/**
+ * A row with the rates priceUsage really applies: a kind the entry leaves out falls back as it
+ * does (cache reads and writes at the input rate, Anthropic 1 h writes at 2× input), and an
+ * override's missing kinds come from the library entry it lies over. "-" is left only where a
+ * token of that kind would make the request unpriced.
+ */
+function inForce(row: PriceListRow, overrides: PriceOverrides, now: Date): PriceListRow {
+  const ours = OUR_PROVIDER[row.provider];
+  const anthropic = ours === "anthropic";
+  const found = ours ? matchLibraryModel(ours, row.model, now) : null;
+  const lib = found && (row.source === "config" || found.model.id === row.model) ? libraryRates(found.prices, 0, anthropic) : null;
+  const override = row.source === "config" ? findOverride(overrides, row.model) : null;
+  const rates = override ? overrideRates(lib, override[1], anthropic).rates : lib?.rates;
+  if (!rates) return row;
+  const n = (v: number | undefined) => v ?? null;
+  return { ...row, input: n(rates.input), output: n(rates.output), cacheRead: n(rates.cacheRead), cacheWrite5m: n(rates.cacheWrite5m), cacheWrite1h: n(rates.cacheWrite1h) };
+}
+
+/** The price table as priceUsage applies it: overrides first, then the bundled data. */
 export function listPrices(opts: ListPricesOptions = {}): PriceListRow[] {
   const now = opts.now ?? new Date();
   const rows: PriceListRow[] = [];
@@ -79,5 +102,5 @@ export function listPrices(opts: ListPricesOptions = {}): PriceListRow[] {
       if (prices) rows.push(libraryRow(provider.id, model.id, model.name ?? null, prices));
     }
   }
-  return rows;
+  return rows.map((r) => inForce(r, opts.overrides ?? {}, now));
 }

@@ -258,7 +258,10 @@ async function sh(argv: string[], cwd: string): Promise<void> {
   if (code !== 0) throw new Error(`${argv.join(" ")} failed: ${err}`);
 }
 
-const SAN = "subjectAltName=DNS:api.anthropic.com,DNS:api.openai.com,DNS:localhost,IP:127.0.0.1";
+/** The six metered provider hosts; the fake's certificate names them all. */
+export const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "chatgpt.com", "generativelanguage.googleapis.com", "cloudcode-pa.googleapis.com", "api.x.ai"] as const;
+
+const SAN = `subjectAltName=${PROVIDER_HOSTS.map((h) => `DNS:${h}`).join(",")},DNS:localhost,IP:127.0.0.1`;
 
 async function issue(dir: string, ca: string, name: string): Promise<void> {
   await sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${ca} Test CA`, "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);

@@ -110,6 +110,13 @@ describe("listPrices", () => {
     expect(rows.some((r) => r.model === "grok-4-0709" && r.input === 3 && r.output === 15)).toBe(true);
   });
 
+  test("a partial override lists the rates really charged: its own, then the library entry it lies over", () => {
+    const row = listPrices({ provider: "anthropic", overrides: { "claude-sonnet-4-5": { input: 2 } } })[0];
+    expect(row).toMatchObject({ model: "claude-sonnet-4-5", source: "config", input: 2, output: 15, cacheRead: 0.3, cacheWrite5m: 3.75, cacheWrite1h: 6 });
+    const charged = priceUsage({ provider: "anthropic", model: "claude-sonnet-4-5", tokens: tokens({ input: 1000, output: 1000 }) }, { overrides: { "claude-sonnet-4-5": { input: 2 } } });
+    expect(charged.status === "priced" && charged.costMicros).toBe(2000 + 15_000);
+  });
+
   test("deprecated models are hidden unless asked for", () => {
     expect(listPrices({ includeDeprecated: true }).length).toBeGreaterThanOrEqual(listPrices().length);
   });
