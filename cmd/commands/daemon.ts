@@ -6,15 +6,20 @@ import { attributeProject } from "../../core/attribution/project.ts";
 import { rowFor } from "../../core/capture/row.ts";
 import { interceptedHosts } from "../../core/intercept.ts";
 import { createJsonlLog } from "../../core/log/jsonl.ts";
+import { selfTestRow } from "../../core/mitm/self-test.ts";
 import { type ClientInfo, startMitmServer } from "../../core/mitm/server.ts";
 import { UpstreamPool } from "../../core/mitm/upstream.ts";
 import { resolvePorts } from "../../core/ports/index.ts";
 import { createObserver } from "../../core/providers/index.ts";
+import { proxyOffAtExit, proxyOnAtStartup } from "../../core/service/daemon-proxy.ts";
+import { processRunner } from "../../core/service/runner.ts";
+import { readSentinels } from "../../core/service/sentinels.ts";
 import { createCaptureWriter, maintain, openStore, StoreError } from "../../core/store/index.ts";
 import { createLeafIssuer, loadOrCreateCa, TlsError } from "../../core/tls/index.ts";
 import { VERSION } from "../../core/version.ts";
 import { cliContext } from "../_context.ts";
 import { UserError } from "../_errors.ts";
+import { systemProxyFor } from "../_platform.ts";
 
 export default defineCommand({
   meta: { name: "daemon", description: "Run the metering daemon in the foreground (the supervisor starts it)", hidden: true },
@@ -76,18 +81,29 @@ export default defineCommand({
         log,
         connectTimeoutMs: config.upstream.connect_timeout_ms,
         resolve: config.upstream.resolve,
+        upstreamProxy: config.upstream.proxy || undefined,
         processKey: (client) => String(pidOf(client) ?? `${client.address}`),
         session: (client) => {
           const pid = pidOf(client);
           const attribution = attributeProject(pid, procView, { proxyProject: client.proxyProject, defaultProject: config.tagging.default_project });
-          log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source });
+          // A .haltonrc's body_capture line (on or off) beats [capture] body_capture.
+          const bodies = attribution.bodyCapture ?? config.capture.body_capture;
+          log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source, body_capture: bodies });
           return {
             observe: (head) => createObserver(head),
-            onExchange: (rec) => writer.enqueue(rowFor(rec, { pid, attribution }, config.pricing.overrides)),
+            onExchange: (rec) => writer.enqueue(rec.selfTest ? selfTestRow(rec) : rowFor(rec, { pid, attribution }, config.pricing.overrides)),
+            bodyCapture: bodies ? { maxBytes: config.capture.body_max_bytes } : null,
           };
         },
       });
-      const app = createApi({ version: VERSION, pid: process.pid, startedAt, port: () => ports.api });
+      const app = createApi({
+        version: VERSION,
+        pid: process.pid,
+        startedAt,
+        port: () => ports.api,
+        store,
+        onError: (err, path) => log.event("api.error", { path, reason: err.message }, "error"),
+      });
       api = Bun.serve({ hostname: "127.0.0.1", port: ports.api, fetch: app.fetch });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -100,6 +116,14 @@ export default defineCommand({
         log.event("store.maintain_failed", { reason: (err as Error).message }, "warn");
       }
     }, 30_000);
+    // Full mode on macOS: the system proxy points at us while this daemon runs (seed 003).
+    const proxyDuty = {
+      proxy: systemProxyFor({ home: paths.home, recorded: readSentinels(paths).supervisor, run: (argv, o) => processRunner(argv, { ...o, timeoutMs: 5_000 }) }),
+      sentinels: () => readSentinels(paths),
+      log,
+      budgetMs: 10_000,
+    };
+    const proxyOn = proxyOnAtStartup(proxyDuty, ports.edge);
     log.event("daemon.startup.ready", { version: VERSION, internal_port: ports.internal, api_port: ports.api, ms: Date.now() - startedAt, ca: ca.fingerprint256 });
     term.info(`halton-meter daemon ${VERSION}: MITM on 127.0.0.1:${ports.internal}, API on 127.0.0.1:${ports.api}`);
 
@@ -109,6 +133,7 @@ export default defineCommand({
         if (stopping) return;
         stopping = true;
         log.event("daemon.stopping", { signal, open_connections: mitm.active });
+        const proxyOff = proxyOffAtExit(proxyDuty, signal, proxyOn);
         try {
           mitm.stopAccepting();
           const deadline = Date.now() + config.daemon.shutdown_grace_ms;
@@ -120,6 +145,7 @@ export default defineCommand({
           log.event("daemon.stop_error", { reason: (err as Error).message }, "error");
         } finally {
           clearInterval(maintenance);
+          await proxyOff;
           const flushed = writer.close();
           log.event("daemon.exit", { signal, rows_committed: writer.stats().committed, rows_pending: flushed.pending });
           log.close();

@@ -5,7 +5,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { EventLog } from "../log/jsonl.ts";
 import { headerValue, MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
-import { bunConnect, describeConnectFailure, openConnection } from "../proxy/connect.ts";
+import { bunConnect, describeConnectFailure, httpProxyConnector, openConnection } from "../proxy/connect.ts";
 import { parseProxyLine } from "../proxy/proxy-protocol.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
@@ -46,9 +46,11 @@ export interface MitmServerOptions {
   connectTimeoutMs: number;
   /** `[upstream] resolve`, applied to raw tunnels as to intercepted hosts. */
   resolve: Record<string, string>;
+  /** `[upstream] proxy`: raw tunnels leave through it too, like intercepted exchanges. */
+  upstreamProxy?: string;
   /** A stable key for the calling process (its pid where /proc can tell), for the TLS bypass. */
   processKey(client: ClientInfo): string;
-  session(client: ClientInfo): Pick<SessionDeps, "observe" | "onExchange">;
+  session(client: ClientInfo): Pick<SessionDeps, "observe" | "onExchange" | "bodyCapture">;
 }
 
 export interface MitmServer {
@@ -70,6 +72,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   const open = new Set<Sock>();
   const sessions = new Set<MitmSession>();
   let draining = false;
+  const connector = opts.upstreamProxy ? httpProxyConnector(opts.upstreamProxy) : bunConnect;
 
   const bypassed = (key: string) => {
     const until = bypass.get(key);
@@ -147,13 +150,16 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
           established = true;
           open.delete(raw);
           const sess = opts.session(client);
-          const session = new MitmSession(s, { host, port, pool: opts.pool, log: opts.log, now, observe: sess.observe, onExchange: sess.onExchange });
+          const session = new MitmSession(s, { host, port, pool: opts.pool, log: opts.log, now, observe: sess.observe, onExchange: sess.onExchange, bodyCapture: sess.bodyCapture });
           sessions.add(session);
           if (draining) session.drain();
         },
-        close: () => {
+        close: (s, err) => {
           open.delete(raw);
           failed("client closed the connection during the TLS handshake (it does not trust our CA)");
+          // After the handshake the session owns the socket: it must hear the close, or an
+          // exchange the client walked away from never ends (no row, its upstream held).
+          forwardingHandlers.close?.(s, err);
         },
       },
     });
@@ -161,9 +167,10 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   }
 
   function tunnel(raw: Sock, host: string, port: number, early: Buffer): void {
-    const addr = resolveAddress(opts.resolve, host, port);
-    openConnection(bunConnect, addr.hostname, addr.port, opts.connectTimeoutMs, () => !open.has(raw)).then((up) => {
-      if (!up.ok) return void raw.end(plainResponse(502, describeConnectFailure(up.code, host, port).reason, "daemon"));
+    // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.
+    const addr = opts.upstreamProxy ? { hostname: host, port } : resolveAddress(opts.resolve, host, port);
+    openConnection(connector, addr.hostname, addr.port, opts.connectTimeoutMs, () => !open.has(raw)).then((up) => {
+      if (!up.ok) return void raw.end(plainResponse(502, describeConnectFailure(up.code, host, port, up.message).reason, "daemon"));
       const sp = splice(raw, up.socket, () => open.delete(raw));
       sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
       for (const b of up.early) sp.down.push(b);

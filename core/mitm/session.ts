@@ -4,13 +4,15 @@
 // after the client already has them.
 
 import { randomUUID } from "node:crypto";
+import { BodyCapture, type CapturedBodies } from "../capture/bodies.ts";
 import type { ExchangeObserver, RawHeaders, UsageResult } from "../capture/types.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import { BodyTracker, keepsAlive, requestFraming, responseFraming } from "../proxy/framing.ts";
-import { MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead } from "../proxy/head.ts";
+import { MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from "../proxy/head.ts";
 import { Outbox } from "../proxy/outbox.ts";
 import { plainResponse } from "../proxy/response.ts";
 import { type Sock, splice } from "../proxy/sockets.ts";
+import { selfTestRequest, selfTestResponse } from "./self-test.ts";
 import type { UpstreamConn, UpstreamPool } from "./upstream.ts";
 
 export interface ExchangeRecord {
@@ -27,6 +29,10 @@ export interface ExchangeRecord {
   complete: boolean;
   usage: UsageResult | null;
   error: string | null;
+  /** Request and response text, when body capture is on for this connection. */
+  bodies: CapturedBodies | null;
+  /** The self-test canary, answered by the daemon itself (see self-test.ts). */
+  selfTest?: boolean;
 }
 
 export interface SessionDeps {
@@ -37,6 +43,8 @@ export interface SessionDeps {
   now: () => number;
   observe(head: { host: string; method: string; target: string; requestHeaders: RawHeaders }): ExchangeObserver | null;
   onExchange(record: ExchangeRecord): void;
+  /** Keep request and response bodies (each capped at maxBytes); null or absent: keep none. */
+  bodyCapture?: { maxBytes: number } | null;
 }
 
 interface Exchange {
@@ -49,17 +57,20 @@ interface Exchange {
   respKeepAlive: boolean;
   sentToClient: boolean;
   observer: ExchangeObserver | null;
+  bodies: BodyCapture | null;
 }
 
 const INBUF_CAP = 1024 * 1024;
 
 export class MitmSession {
-  private inbuf = Buffer.alloc(0);
+  private inbuf: Buffer = Buffer.alloc(0);
   private ex: Exchange | null = null;
   private readonly out: Outbox;
   private closed = false;
   private endAfterFlush = false;
   private clientEnded = false;
+  /** Exchanges finished on this connection. */
+  private served = 0;
 
   constructor(
     private readonly client: Sock,
@@ -79,7 +90,8 @@ export class MitmSession {
   }
 
   private onClientData(d: Buffer): void {
-    this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, d]) : Buffer.from(d);
+    // Bun hands every data callback a fresh buffer (tests/proxy/fresh-buffers.test.ts pins it): no copy.
+    this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, d]) : d;
     this.pump();
   }
 
@@ -90,7 +102,8 @@ export class MitmSession {
   }
 
   /** Moves client bytes along: a new request head, or the current request's body. */
-  private pump(): void {
+  /** `lead`: the request head, written upstream together with the body bytes already here. */
+  private pump(lead?: Uint8Array): void {
     if (this.closed) return;
     const ex = this.ex;
     if (!ex) {
@@ -109,13 +122,21 @@ export class MitmSession {
       if (this.inbuf.length > INBUF_CAP) this.client.pause();
       return;
     }
+    // Head and body in one write: one TLS record and one wake-up of the upstream instead of two.
+    let out = lead;
+    let payload: Uint8Array[] = [];
     if (!ex.reqBody.done && this.inbuf.length) {
       const r = ex.reqBody.feed(this.inbuf);
       if (r.kind === "invalid") return this.reject(400, r.reason);
       const body = this.inbuf.subarray(0, r.consumed);
       this.inbuf = this.inbuf.subarray(r.consumed);
-      for (const p of r.payload) this.tee((o) => o.onRequestBody(p));
-      if (!ex.upstream.out.send(body)) this.client.pause();
+      out = out ? Buffer.concat([out, body]) : body;
+      payload = r.payload;
+    }
+    if (out && !ex.upstream.out.send(out)) this.client.pause();
+    for (const p of payload) {
+      this.tee((o) => o.onRequestBody(p));
+      this.keep((b) => b.onRequestBody(p));
     }
     // A pipelined next request waits until this exchange is over.
     if (ex.reqBody.done && this.inbuf.length > INBUF_CAP) this.client.pause();
@@ -136,14 +157,19 @@ export class MitmSession {
       complete: false,
       usage: null,
       error: null,
+      bodies: null,
     };
+    const canary = selfTestRequest(head.target);
+    if (canary) return this.answerSelfTest(head, reqBody, record, canary.nonce);
     let observer: ExchangeObserver | null = null;
     try {
       observer = this.deps.observe({ host, method: head.method, target: head.target, requestHeaders: head.headers });
     } catch (err) {
       record.error = `observer failed: ${(err as Error).message}`;
     }
-    const ex: Exchange = { record, head, reqBody, upstream: null, respBuf: Buffer.alloc(0), respBody: null, respKeepAlive: false, sentToClient: false, observer };
+    const capture = this.deps.bodyCapture;
+    const bodies = capture ? new BodyCapture(capture.maxBytes, headBytes, head.headers) : null;
+    const ex: Exchange = { record, head, reqBody, upstream: null, respBuf: Buffer.alloc(0), respBody: null, respKeepAlive: false, sentToClient: false, observer, bodies };
     this.ex = ex;
     this.deps.log.event("intercept.start", { id: record.exchangeId, host, method: head.method, path: head.target.split("?")[0] });
     const copy = Buffer.from(headBytes);
@@ -163,16 +189,30 @@ export class MitmSession {
         end: () => this.onUpstreamGone(ex),
         close: () => this.onUpstreamGone(ex),
       };
-      got.conn.out.send(copy);
       this.client.resume();
-      this.pump();
+      this.pump(copy);
     });
+  }
+
+  /** The canary never goes upstream: answer it here, record it, close. */
+  private answerSelfTest(head: RequestHead, reqBody: BodyTracker, record: ExchangeRecord, nonce: string | null): void {
+    const answer = selfTestResponse(head.method, nonce);
+    record.selfTest = true;
+    record.status = answer.status;
+    record.firstByteAt = this.deps.now();
+    this.ex = { record, head, reqBody, upstream: null, respBuf: Buffer.alloc(0), respBody: null, respKeepAlive: false, sentToClient: true, observer: null, bodies: null };
+    this.deps.log.event("intercept.self_test", { id: record.exchangeId, host: record.host, status: answer.status });
+    this.out.send(answer.bytes);
+    this.finish(true);
   }
 
   private onUpstreamData(ex: Exchange, d: Buffer): void {
     if (this.ex !== ex) return;
+    // The final head goes to the client in one write with the body bytes that came with it:
+    // one TLS record and one wake-up of the client (and of the edge in between) instead of two.
+    let head: { whole: Buffer; length: number; parsed: ResponseHead } | null = null;
     if (!ex.respBody) {
-      ex.respBuf = ex.respBuf.length ? Buffer.concat([ex.respBuf, d]) : Buffer.from(d);
+      ex.respBuf = ex.respBuf.length ? Buffer.concat([ex.respBuf, d]) : d;
       for (;;) {
         const parsed = parseResponseHead(ex.respBuf);
         if (parsed.kind === "incomplete") return;
@@ -182,21 +222,25 @@ export class MitmSession {
           return this.finish(false);
         }
         const status = parsed.head.status;
-        const headBytes = ex.respBuf.subarray(0, parsed.length);
-        ex.respBuf = ex.respBuf.subarray(parsed.length);
+        const whole = ex.respBuf;
+        const headBytes = whole.subarray(0, parsed.length);
+        ex.respBuf = whole.subarray(parsed.length);
         ex.record.firstByteAt ??= this.deps.now();
         if (status === 101) return this.upgrade(ex, headBytes);
-        this.toClient(ex, headBytes);
-        if (status >= 100 && status < 200) continue; // 100 Continue and friends: the final head follows
+        if (status >= 100 && status < 200) {
+          this.toClient(ex, headBytes);
+          continue; // 100 Continue and friends: the final head follows
+        }
         const framing = responseFraming(ex.head.method, status, parsed.head.headers);
         if (!framing.ok) {
+          this.toClient(ex, headBytes);
           ex.record.error = framing.reason;
           return this.finish(false);
         }
         ex.record.status = status;
         ex.respKeepAlive = framing.framing.kind !== "close" && keepsAlive(parsed.head.version, parsed.head.headers);
         ex.respBody = new BodyTracker(framing.framing);
-        this.tee((o) => o.onResponseHead({ status, headers: parsed.head.headers }));
+        head = { whole, length: parsed.length, parsed: parsed.head };
         d = ex.respBuf;
         ex.respBuf = Buffer.alloc(0);
         break;
@@ -204,11 +248,23 @@ export class MitmSession {
     }
     const r = ex.respBody.feed(d);
     if (r.kind === "invalid") {
+      if (head) this.toClient(ex, head.whole.subarray(0, head.length));
       ex.record.error = `upstream body: ${r.reason}`;
       return this.finish(false);
     }
-    if (r.consumed) this.toClient(ex, d.subarray(0, r.consumed));
-    for (const p of r.payload) this.tee((o) => o.onResponseBody(p));
+    // `whole` holds the head and then `d`: one subarray is the head plus the body bytes consumed.
+    if (head) this.toClient(ex, head.whole.subarray(0, head.length + r.consumed));
+    else if (r.consumed) this.toClient(ex, d.subarray(0, r.consumed));
+    if (head) {
+      const { status, headers } = head.parsed;
+      const headBytes = head.whole.subarray(0, head.length);
+      this.tee((o) => o.onResponseHead({ status, headers }));
+      this.keep((b) => b.onResponseHead(headBytes, headers));
+    }
+    for (const p of r.payload) {
+      this.tee((o) => o.onResponseBody(p));
+      this.keep((b) => b.onResponseBody(p));
+    }
     if (r.done) this.finish(true);
   }
 
@@ -244,6 +300,7 @@ export class MitmSession {
     const ex = this.ex;
     if (!ex) return;
     this.ex = null;
+    this.served++;
     this.record(ex, complete);
     const up = ex.upstream;
     const reusable = complete && ex.respKeepAlive && ex.reqBody.done && keepsAlive(ex.head.version, ex.head.headers);
@@ -267,6 +324,13 @@ export class MitmSession {
         rec.error ??= `adapter failed: ${(err as Error).message}`;
       }
     }
+    if (ex.bodies) {
+      try {
+        rec.bodies = ex.bodies.finish();
+      } catch (err) {
+        rec.error ??= `body capture failed: ${(err as Error).message}`;
+      }
+    }
     this.deps.log.event("intercept.complete", { id: rec.exchangeId, host: rec.host, status: rec.status, complete, ms: rec.endedAt - rec.startedAt, error: rec.error ?? undefined });
     try {
       this.deps.onExchange(rec);
@@ -284,6 +348,18 @@ export class MitmSession {
     } catch (err) {
       ex.observer = null;
       ex.record.error ??= `adapter failed: ${(err as Error).message}`;
+    }
+  }
+
+  /** Body capture, like the observer, sees copies and may fail without touching the client's bytes. */
+  private keep(fn: (b: BodyCapture) => void): void {
+    const ex = this.ex;
+    if (!ex?.bodies) return;
+    try {
+      fn(ex.bodies);
+    } catch (err) {
+      ex.bodies = null;
+      ex.record.error ??= `body capture failed: ${(err as Error).message}`;
     }
   }
 
@@ -305,10 +381,19 @@ export class MitmSession {
     this.closed = true;
   }
 
-  /** Shutting down: an idle connection ends now, a busy one after its exchange. */
-  drain(): void {
+  /**
+   * Shutting down: a connection idle between requests ends now, a busy one after its exchange.
+   * One that has not sent its first request yet is owed that request (for up to `firstRequestMs`):
+   * its client was just told "200" and finished TLS, and cutting it now would fail a request that
+   * the edge can no longer replay elsewhere.
+   */
+  drain(firstRequestMs = 5000): void {
     this.clientEnded = true;
-    if (!this.ex) this.endClient();
+    if (this.ex) return;
+    if (this.served > 0) return this.endClient();
+    setTimeout(() => {
+      if (!this.ex && !this.closed) this.endClient();
+    }, firstRequestMs).unref();
   }
 
   get isClosed(): boolean {
