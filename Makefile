@@ -8,13 +8,21 @@ PREFIX ?= $(HOME)/.local
 BINDIR := $(PREFIX)/bin
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-COMPILE := $(BUN) build --compile --minify --bytecode --format=esm \
-	--define 'HALTON_BUILD_COMMIT="$(COMMIT)"' --define 'HALTON_BUILD_DATE="$(BUILD_DATE)"'
+COMPILE_FLAGS := build --compile --minify --bytecode --format=esm
+COMPILE = $(BUN) $(COMPILE_FLAGS) --define 'HALTON_BUILD_COMMIT="$(COMMIT)"' --define 'HALTON_BUILD_DATE="$(BUILD_DATE)"'
+# The edge is stamped with the last commit that changed one of its own inputs (and that commit's
+# date), not with HEAD: its bytes then change only when its code does, and an upgrade restarts
+# the edge (the user-facing port) only then.
+EDGE_INPUTS = $(shell $(BUN) build cmd/edge.ts --target=bun --outdir=dist/.edge-inputs --metafile=dist/.edge-inputs/meta.json >/dev/null 2>&1 && \
+	node -e 'console.log(Object.keys(require("./dist/.edge-inputs/meta.json").inputs).filter((f) => !f.startsWith("node_modules/")).join(" "))')
+EDGE_COMMIT = $(shell git log -1 --format=%h --abbrev=12 -- $(EDGE_INPUTS) package-lock.json 2>/dev/null | grep . || echo unknown)
+EDGE_DATE = $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ -- $(EDGE_INPUTS) package-lock.json 2>/dev/null | grep . || echo unknown)
+COMPILE_EDGE = $(BUN) $(COMPILE_FLAGS) --define 'HALTON_BUILD_COMMIT="$(EDGE_COMMIT)"' --define 'HALTON_BUILD_DATE="$(EDGE_DATE)"'
 SOURCES := $(shell find cmd core platform -name '*.ts' 2>/dev/null) package.json
 RELEASE_TARGETS ?= linux-x64 linux-arm64 darwin-arm64 darwin-x64
 RELEASE_DIR ?= dist/release
 
-.PHONY: deps build release test typecheck install test-deps clean
+.PHONY: deps build release test typecheck install test-deps clean bench chaos
 
 ## deps: Bun (pinned, from npm) and the locked dependencies
 deps: node_modules/.deps-stamp
@@ -28,7 +36,7 @@ build: dist/halton-meter dist/halton-meter-edge
 dist/halton-meter: node_modules/.deps-stamp $(SOURCES)
 	$(COMPILE) --outfile $@ cmd/halton-meter.ts
 dist/halton-meter-edge: node_modules/.deps-stamp $(SOURCES)
-	$(COMPILE) --outfile $@ cmd/edge.ts
+	$(COMPILE_EDGE) --outfile $@ cmd/edge.ts
 
 ## release: both executables for every supported platform, with SHA-256 checksums
 ## (RELEASE_TARGETS and RELEASE_DIR may be overridden: the installer test builds one target)
@@ -36,7 +44,7 @@ release: node_modules/.deps-stamp
 	rm -rf $(RELEASE_DIR) && mkdir -p $(RELEASE_DIR)
 	for t in $(RELEASE_TARGETS); do \
 		$(COMPILE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-$$t cmd/halton-meter.ts && \
-		$(COMPILE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-edge-$$t cmd/edge.ts || exit 1; \
+		$(COMPILE_EDGE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-edge-$$t cmd/edge.ts || exit 1; \
 	done
 	cp install.sh $(RELEASE_DIR)/install.sh
 	cd $(RELEASE_DIR) && sha256sum halton-meter-* install.sh > SHA256SUMS
@@ -48,17 +56,28 @@ test: build test-deps
 test-deps:
 	@bash tests/tools/ensure-deps.sh
 
+## bench: one run against the peers (installs tinyproxy and mitmproxy when missing): bench/README.md
+bench: build
+	@bash bench/peers.sh
+	$(BUN) bench/run.ts
+
+## chaos: the fault suite in its long form (a short form runs in `make test`): tests/chaos/README.md
+chaos: build test-deps
+	$(BUN) tests/chaos/run.ts
+
 ## typecheck: strict TypeScript over every file
 typecheck: node_modules/.deps-stamp
 	$(TSC) --noEmit -p .
 
-## install: build, then install both executables into $(BINDIR)
+## install: build, install both executables into $(BINDIR), then start the meter
+## (systemd user units where a user manager runs, detached processes otherwise; see `halton-meter status`)
 install: build
 	mkdir -p $(BINDIR)
 	for b in halton-meter halton-meter-edge; do \
 		cp dist/$$b $(BINDIR)/.$$b.new && chmod 755 $(BINDIR)/.$$b.new && mv -f $(BINDIR)/.$$b.new $(BINDIR)/$$b || exit 1; \
 	done
 	@echo "installed halton-meter and halton-meter-edge in $(BINDIR)"
+	$(BINDIR)/halton-meter init --non-interactive
 
 clean:
 	rm -rf dist
