@@ -17,6 +17,7 @@ let root: string;
 let sb: Sandbox;
 let certs: TestCerts;
 let fake: FakeProvider;
+let server: ReturnType<typeof Bun.serve>;
 const releases: Record<string, string> = {};
 
 /** A release folder built by `make release` for this machine, stamped with the given commits. */
@@ -90,6 +91,8 @@ beforeAll(async () => {
   releases.v1 = release("v1", ["COMMIT=aaaaaaaaaaaa"]);
   releases.v2 = release("v2", ["COMMIT=bbbbbbbbbbbb"]);
   releases.v3 = release("v3", ["COMMIT=cccccccccccc", "EDGE_COMMIT=cccccccccccc"]);
+  // The first install comes over HTTP, as `curl -fsSL URL/install.sh | sh` does.
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(Bun.file(join(releases.v1!, new URL(req.url).pathname.replace(/^\/+/, "")))) });
 });
 
 afterAll(async () => {
@@ -103,14 +106,16 @@ afterAll(async () => {
       } catch {}
     }
   }
+  server?.stop(true);
   fake?.stop();
   await sb?.cleanup();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe("upgrading a running meter", () => {
-  test("install.sh --init installs v1 and starts the meter on the fallback supervisor", async () => {
-    const r = await exec(["/bin/sh", join(releases.v1!, "install.sh"), "--init"]);
+  test("curl | sh -s -- --init installs v1 from a release over HTTP and starts the meter on the fallback supervisor", async () => {
+    const url = `http://127.0.0.1:${server.port}`;
+    const r = await exec(["/bin/sh", "-c", `curl -fsSL ${url}/install.sh | sh -s -- --init`], { HALTON_METER_BASE_URL: url });
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect((await exec([join(bindir(), "halton-meter"), "--version"])).out).toContain("commit aaaaaaaaaaaa");
