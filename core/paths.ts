@@ -19,6 +19,7 @@ export function statePaths(home: string) {
     edgeLog: join(home, "edge.log"),
     caCert: join(home, "ca.pem"),
     caKey: join(home, "ca-key.pem"),
+    leafKey: join(home, "leaf-key.pem"),
     trustBundle: join(home, "trust-bundle.pem"),
     run: join(home, "run"),
     postMortems: join(home, "post-mortems"),

@@ -15,7 +15,7 @@ import { proxyOffAtExit, proxyOnAtStartup } from "../../core/service/daemon-prox
 import { processRunner } from "../../core/service/runner.ts";
 import { readSentinels } from "../../core/service/sentinels.ts";
 import { createCaptureWriter, maintain, openStore, StoreError } from "../../core/store/index.ts";
-import { createLeafIssuer, loadOrCreateCa, TlsError } from "../../core/tls/index.ts";
+import { createLeafIssuer, loadOrCreateCa, loadOrCreateLeafKeys, TlsError } from "../../core/tls/index.ts";
 import { VERSION } from "../../core/version.ts";
 import { cliContext } from "../_context.ts";
 import { UserError } from "../_errors.ts";
@@ -43,7 +43,7 @@ export default defineCommand({
       if (err instanceof TlsError) fatal(err.message, err.hint);
       throw err;
     }
-    const issuer = createLeafIssuer(ca, { cacheSize: config.tls.leaf_cache_size });
+    const issuer = createLeafIssuer(ca, { cacheSize: config.tls.leaf_cache_size, keys: loadOrCreateLeafKeys(paths.leafKey).keys });
 
     let store: ReturnType<typeof openStore>;
     try {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import forge from "node-forge";
 import { addDays, forgePublicKey, randomSerialHex, signCertificate } from "./_x509.ts";
 
@@ -18,6 +18,13 @@ export function generateLeafKeys(): LeafKeys {
     keyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string,
     publicKey: forgePublicKey(publicKey),
   };
+}
+
+/** A stored leaf key, checked: an RSA private key in PEM. Throws on anything else. */
+export function leafKeysFromPem(keyPem: string): LeafKeys {
+  const privateKey = createPrivateKey(keyPem);
+  if (privateKey.asymmetricKeyType !== "rsa") throw new Error(`not an RSA key (${privateKey.asymmetricKeyType})`);
+  return { keyPem, publicKey: forgePublicKey(createPublicKey(privateKey)) };
 }
 
 export interface IssuerCa {

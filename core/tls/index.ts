@@ -1,6 +1,7 @@
 export { TlsError, isTlsError, type TlsErrorKind } from "./errors.ts";
 export { loadOrCreateCa, CA_CERT_FILE, CA_KEY_FILE, type Ca, type LoadCaOptions } from "./ca.ts";
 export { createLeafIssuer, type Leaf, type LeafIssuer, type LeafIssuerOptions } from "./leaf.ts";
+export { loadOrCreateLeafKeys } from "./leaf-key.ts";
 export { isPermittedHost, normaliseHost } from "./host.ts";
 export {
   BUNDLE_ENV_VARS,
