@@ -1,5 +1,5 @@
-// The targets for bench/edge.ts, in their own process so they do not share an event loop with
-// the clients being timed. Prints one JSON line: {"echo": port, "source": port}.
+// The raw targets for bench/run.ts's tunnel sections, in their own process so they do not share
+// an event loop with the clients being timed. Prints one JSON line: {"echo": port, "source": port}.
 //   echo:   every byte comes straight back (no-delay set)
 //   source: after the client's first byte, sends `bytes` bytes (argv[2]) and closes
 // Usage: bun bench/_servers.ts <bytes>

@@ -2,8 +2,9 @@
 // halton-meter-edge: the always-on, user-facing proxy port. Small on purpose: config, ports,
 // a JSON-lines log and the proxy core; no CLI framework, no TLS, no database.
 
-import { watch } from "node:fs";
+import { lstatSync } from "node:fs";
 import { formatConfigError, loadConfig } from "../core/config/index.ts";
+import { httpProxyConnector } from "../core/proxy/connect.ts";
 import { startEdge } from "../core/edge/server.ts";
 import { interceptedHosts } from "../core/intercept.ts";
 import { createJsonlLog } from "../core/log/jsonl.ts";
@@ -48,6 +49,9 @@ try {
     headTimeoutMs: config.edge.head_timeout_ms,
     connectTimeoutMs: config.edge.connect_timeout_ms,
     maxConnections: config.edge.max_connections,
+    connect: config.upstream.proxy ? httpProxyConnector(config.upstream.proxy) : undefined,
+    // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.
+    resolve: config.upstream.proxy ? {} : config.upstream.resolve,
     log,
   });
 } catch (err) {
@@ -68,12 +72,24 @@ function reloadPorts(trigger: string): void {
   log.event("edge.ports.reloaded", { trigger, ...ports, listening: edge.port });
 }
 process.on("SIGHUP", () => reloadPorts("sighup"));
-// effective-ports.json is replaced by rename: watch the folder, not the file.
-try {
-  watch(paths.home, (_e, name) => {
-    if (name === "effective-ports.json") reloadPorts("file");
-  });
-} catch {}
+// effective-ports.json is replaced by rename, and the daemon's log and database live in the same
+// folder: a folder watcher woke the edge on every line the daemon wrote (several times per
+// metered request). One lstat a second sees a rename (new inode) or a rewrite, and nothing else.
+const portsStamp = () => {
+  try {
+    const st = lstatSync(paths.effectivePorts);
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return "absent";
+  }
+};
+let seenStamp = portsStamp();
+setInterval(() => {
+  const stamp = portsStamp();
+  if (stamp === seenStamp) return;
+  seenStamp = stamp;
+  reloadPorts("file");
+}, 1000).unref();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -87,6 +103,6 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-// Ready means ready: handlers and the watcher exist, and a change made meanwhile is picked up.
+// Ready means ready: handlers and the ports poll exist, and a change made meanwhile is picked up.
 reloadPorts("startup");
 log.event("edge.startup.ready", { port: edge.port, daemon_port: chosen.ports.internal, api_port: chosen.ports.api, version: VERSION });

@@ -8,7 +8,8 @@ import type { Ports } from "../ports/allocate.ts";
 import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
 import { type HealthCache, initialHealth, invalidate, isFresh, recordProbe } from "../proxy/health-cache.ts";
 import { proxyLineFor } from "../proxy/proxy-protocol.ts";
-import { bunConnect, type Connector, describeConnectFailure, openConnection } from "../proxy/connect.ts";
+import { resolveAddress } from "../proxy/resolve.ts";
+import { bunConnect, type ConnectFailure, type Connector, describeConnectFailure, openConnection } from "../proxy/connect.ts";
 import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { decide, type EdgeDecision } from "./decide.ts";
@@ -25,7 +26,10 @@ export interface EdgeOptions {
   log: EventLog;
   hostname?: string;
   now?: () => number;
+  /** How targets are reached in passthrough (`[upstream] proxy` supplies one); the daemon is always dialled directly. */
   connect?: Connector;
+  /** `[upstream] resolve`: a mapped host is tunnelled to the same address the daemon would use. */
+  resolve?: Readonly<Record<string, string>>;
 }
 
 export interface Edge {
@@ -39,7 +43,7 @@ export interface Edge {
   stop(graceMs: number): Promise<void>;
 }
 
-type ErrorKind = "bad-request" | "head-too-large" | "head-timeout" | "loop" | "dns" | "refused" | "timeout" | "unreachable" | "over-capacity";
+type ErrorKind = "bad-request" | "head-too-large" | "head-timeout" | "loop" | "over-capacity" | ConnectFailure;
 
 interface Conn {
   client: Sock;
@@ -54,6 +58,8 @@ interface Conn {
 }
 
 const PENDING_CAP = 1024 * 1024;
+/** Quiet time after the last connection closes before the edge collects its garbage. */
+const IDLE_GC_MS = 2000;
 
 export function startEdge(opts: EdgeOptions): Edge {
   const now = opts.now ?? Date.now;
@@ -121,10 +127,21 @@ export function startEdge(opts: EdgeOptions): Edge {
     clearTimeout(conn.timer);
     conn.upstream?.end();
     conns.delete(conn);
+    if (conns.size === 0) collectWhenIdle();
+  }
+
+  // A burst of tunnels leaves megabytes of relayed buffers that the GC has had no reason to
+  // collect: once the edge is idle, collect them so that it goes back to its idle size.
+  let idleGc: ReturnType<typeof setTimeout> | undefined;
+  function collectWhenIdle(): void {
+    clearTimeout(idleGc);
+    idleGc = setTimeout(() => conns.size === 0 && Bun.gc(true), IDLE_GC_MS);
+    idleGc.unref();
   }
 
   function readHead(conn: Conn, chunk: Buffer): void {
-    conn.head = conn.head.length ? Buffer.concat([conn.head, chunk]) : Buffer.from(chunk);
+    // Bun hands every data callback a fresh buffer (tests/proxy/fresh-buffers.test.ts pins it): no copies here.
+    conn.head = conn.head.length ? Buffer.concat([conn.head, chunk]) : chunk;
     const parsed = parseRequestHead(conn.head, MAX_HEAD_BYTES);
     if (parsed.kind === "incomplete") return;
     clearTimeout(conn.timer);
@@ -139,8 +156,8 @@ export function startEdge(opts: EdgeOptions): Edge {
     route(conn, decision).catch((err) => fail(conn, 502, "unreachable", `edge failure: ${(err as Error).message}`));
   }
 
-  function hold(conn: Conn, d: Uint8Array): void {
-    conn.pending.push(Buffer.from(d));
+  function hold(conn: Conn, d: Buffer): void {
+    conn.pending.push(d);
     conn.pendingBytes += d.length;
     if (conn.pendingBytes > PENDING_CAP) conn.client.pause();
   }
@@ -149,7 +166,7 @@ export function startEdge(opts: EdgeOptions): Edge {
     if (decision.kind === "reject") return fail(conn, decision.status, decision.status === 403 ? "loop" : "bad-request", decision.reason);
     const { host, port } = decision.target;
     if (decision.kind === "connect" && decision.intercept && (await daemonHealthy())) {
-      const daemon = await open(conn, "127.0.0.1", ports.internal);
+      const daemon = await open(conn, "127.0.0.1", ports.internal, bunConnect);
       const answered = daemon.ok && (await chain(conn, daemon.socket));
       if (answered) return void log.event("edge.chained", { host, port, client_port: conn.client.remotePort });
       if (conn.closed) return;
@@ -159,16 +176,17 @@ export function startEdge(opts: EdgeOptions): Edge {
     } else if (decision.kind === "connect") {
       log.event("edge.passthrough", { host, port, reason: decision.intercept ? "daemon-unhealthy" : "not-metered" });
     }
-    const target = await open(conn, host, port);
+    const to = resolveAddress(opts.resolve ?? {}, host, port);
+    const target = await open(conn, to.hostname, to.port);
     if (!target.ok) {
-      const failure = describeConnectFailure(target.code, host, port);
+      const failure = describeConnectFailure(target.code, host, port, target.message);
       return fail(conn, 502, failure.kind, failure.reason, { host, port });
     }
     if (decision.kind === "connect") relay(conn, target, [], [CONNECTION_ESTABLISHED]);
     else relay(conn, target, [decision.head], []);
   }
 
-  const open = (conn: Conn, host: string, port: number) => openConnection(connect, host, port, opts.connectTimeoutMs, () => conn.closed);
+  const open = (conn: Conn, host: string, port: number, via = connect) => openConnection(via, host, port, opts.connectTimeoutMs, () => conn.closed);
 
   /**
    * Hands the connection to the daemon: the PROXY line, the head and what the client sent so
@@ -179,7 +197,8 @@ export function startEdge(opts: EdgeOptions): Edge {
     const c = conn.client;
     const line = proxyLineFor(c.remoteAddress, c.remotePort, c.localAddress ?? hostname, c.localPort);
     const replayCount = conn.pending.length;
-    const outbox: Uint8Array[] = [Buffer.from(line), conn.head, ...conn.pending];
+    // One write: the daemon reads the PROXY line, the head and the client's hello in one go.
+    const outbox: Uint8Array[] = [Buffer.concat([Buffer.from(line), conn.head, ...conn.pending])];
     const pump = () => {
       while (outbox.length) {
         const head = outbox[0]!;
@@ -267,6 +286,7 @@ export function startEdge(opts: EdgeOptions): Edge {
     },
     async stop(graceMs) {
       listener.stop(false);
+      clearTimeout(idleGc);
       const deadline = now() + graceMs;
       while (conns.size > 0 && now() < deadline) await Bun.sleep(Math.min(50, Math.max(1, deadline - now())));
       for (const c of conns) {

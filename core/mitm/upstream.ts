@@ -8,8 +8,11 @@ import { rootCertificates } from "node:tls";
 import type { Socket } from "bun";
 import { parseResponseHead } from "../proxy/head.ts";
 import { Outbox } from "../proxy/outbox.ts";
+import { resolveAddress } from "../proxy/resolve.ts";
 import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState } from "../proxy/sockets.ts";
 import { ALPN_HTTP1_ONLY } from "../tls/sni.ts";
+
+export { resolveAddress } from "../proxy/resolve.ts";
 
 export interface UpstreamSettings {
   resolve: Record<string, string>;
@@ -38,11 +41,21 @@ const IDLE_PER_HOST = 16;
 
 export class UpstreamPool {
   private idle = new Map<string, UpstreamConn[]>();
-  private readonly ca: string[] | undefined;
+  private readonly extraCa: string | null;
+  private caList: string[] | undefined;
 
   constructor(private readonly settings: UpstreamSettings) {
-    // With an extra CA the real roots stay trusted too: `ca` replaces the defaults otherwise.
-    this.ca = settings.caFile ? [...rootCertificates, readFileSync(settings.caFile, "utf8")] : undefined;
+    // Read now, so that an unreadable ca_file stops the daemon at start-up with a clear error.
+    this.extraCa = settings.caFile ? readFileSync(settings.caFile, "utf8") : null;
+  }
+
+  /**
+   * With an extra CA the real roots stay trusted too (`ca` replaces the defaults otherwise).
+   * Built on first use: Bun's bundled roots take ~65 ms to load, which start-up should not wait for.
+   */
+  private get ca(): string[] | undefined {
+    if (this.extraCa === null) return undefined;
+    return (this.caList ??= [...rootCertificates, this.extraCa]);
   }
 
   async acquire(host: string, port: number): Promise<Acquired> {
@@ -164,14 +177,6 @@ export class UpstreamPool {
       },
     }).catch((e) => fail({ ok: false, kind: "proxy", reason: `cannot reach upstream proxy ${proxy.host}: ${(e as Error).message}` }));
   }
-}
-
-/** `[upstream] resolve`: where to connect for a host ("addr" or "addr:port"), like curl --resolve. */
-export function resolveAddress(resolve: Record<string, string>, host: string, port: number): { hostname: string; port: number } {
-  const mapped = resolve[host];
-  if (!mapped) return { hostname: host, port };
-  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(mapped);
-  return { hostname: m?.[1] ?? mapped, port: m?.[2] ? Number(m[2]) : port };
 }
 
 function failure(host: string, port: number, e: unknown): Acquired {
