@@ -44,8 +44,8 @@ export function pidOfInode(inode: number, procRoot = "/proc"): number | null {
   return null;
 }
 
-/** The pid of the process whose socket has source port `clientPort` connected to `serverPort`. */
-export function pidForConnection(clientPort: number, serverPort: number, procRoot = "/proc"): number | null {
+/** Runs `find` over /proc/net/tcp, then tcp6: the first socket inode it finds. */
+export function inodeFromProcNet(find: (procNetText: string) => number | null, procRoot = "/proc"): number | null {
   for (const file of ["net/tcp", "net/tcp6"]) {
     let text: string;
     try {
@@ -53,8 +53,14 @@ export function pidForConnection(clientPort: number, serverPort: number, procRoo
     } catch {
       continue;
     }
-    const inode = findSocketInode(text, clientPort, serverPort);
-    if (inode !== null) return pidOfInode(inode, procRoot);
+    const inode = find(text);
+    if (inode !== null) return inode;
   }
   return null;
+}
+
+/** The pid of the process whose socket has source port `clientPort` connected to `serverPort`. */
+export function pidForConnection(clientPort: number, serverPort: number, procRoot = "/proc"): number | null {
+  const inode = inodeFromProcNet((text) => findSocketInode(text, clientPort, serverPort), procRoot);
+  return inode === null ? null : pidOfInode(inode, procRoot);
 }

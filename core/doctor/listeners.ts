@@ -2,7 +2,7 @@
 // process whose fd holds it, and that process's command line. Elsewhere: unknown (null).
 
 import { readFileSync } from "node:fs";
-import { pidOfInode } from "../attribution/proc-net.ts";
+import { inodeFromProcNet, pidOfInode } from "../attribution/proc-net.ts";
 
 export interface Listener {
   /** Null when the socket belongs to a process we may not look into (another user's). */
@@ -31,19 +31,10 @@ export function commandOf(pid: number, procRoot = "/proc"): string {
 
 /** The process listening on `port`, or null when nothing does (or this is not Linux). */
 export function listenerOn(port: number, procRoot = "/proc"): Listener | null {
-  for (const file of ["net/tcp", "net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(`${procRoot}/${file}`, "utf8");
-    } catch {
-      continue;
-    }
-    const inode = listeningInode(text, port);
-    if (inode === null) continue;
-    const pid = inode > 0 ? pidOfInode(inode, procRoot) : null;
-    return { pid, command: pid === null ? "a process of another user" : commandOf(pid, procRoot) || `pid ${pid}` };
-  }
-  return null;
+  const inode = inodeFromProcNet((text) => listeningInode(text, port), procRoot);
+  if (inode === null) return null;
+  const pid = inode > 0 ? pidOfInode(inode, procRoot) : null;
+  return { pid, command: pid === null ? "a process of another user" : commandOf(pid, procRoot) || `pid ${pid}` };
 }
 
 /** Whether something accepts a TCP connection on 127.0.0.1:port within `timeoutMs`. */

@@ -81,12 +81,15 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
     return { db, path, schemaVersion, busyTimeoutMs, close: () => db.close() };
   } catch (err) {
     db.close();
-    if (err instanceof StoreError) throw err;
-    if (sqliteCode(err) === "SQLITE_NOTADB") {
-      throw new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, { cause: err });
-    }
-    throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
+    throw openFailure(err, path);
   }
+}
+
+/** What went wrong opening `path`, as a StoreError a person can act on. */
+function openFailure(err: unknown, path: string): StoreError {
+  if (err instanceof StoreError) return err;
+  if (sqliteCode(err) === "SQLITE_NOTADB") return new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, { cause: err });
+  return new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
 }
 
 /**
@@ -111,10 +114,6 @@ export function openStoreReadOnly(path: string, opts: Pick<OpenStoreOptions, "bu
     return { db, path, schemaVersion, busyTimeoutMs, close: () => db.close() };
   } catch (err) {
     db.close();
-    if (err instanceof StoreError) throw err;
-    if (sqliteCode(err) === "SQLITE_NOTADB") {
-      throw new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, { cause: err });
-    }
-    throw new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
+    throw openFailure(err, path);
   }
 }
