@@ -15,34 +15,58 @@ async function leafCommand(root: AnyCommand, argv: string[]): Promise<{ cmd: Any
     const first = rest[0];
     if (!subs || first === undefined || first.startsWith("-")) return { cmd, parent, rest };
     const next = subs[first];
-    if (!next) throw new UserError(`unknown command "${first}"`, `run \`${await nameOf(cmd)} --help\` to see the commands`, EXIT.usage);
+    if (!next) throw new UserError(`unknown command "${first}"`, `run \`${["halton-meter", ...argv.slice(0, argv.length - rest.length)].join(" ")} --help\` to see the commands`, EXIT.usage);
     parent = cmd;
     cmd = await resolve<AnyCommand>(next);
     rest = rest.slice(1);
   }
 }
 
-async function nameOf(cmd: AnyCommand): Promise<string> {
-  const meta = await resolve<{ name?: string } | undefined>(cmd.meta);
-  return meta?.name ?? "halton-meter";
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every spelling of each flag (camelCase, kebab-case, aliases, --no-x), mapped to its definition. */
+function flagSpellings(args: ArgsDef): Map<string, ArgsDef[string]> {
+  const known = new Map<string, ArgsDef[string]>();
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    const names = [name, kebab(name), ...[(def as { alias?: string | string[] }).alias ?? []].flat()];
+    if (def.type === "boolean") names.push(`no-${name}`, `no-${kebab(name)}`);
+    for (const n of names) known.set(n, def);
+  }
+  return known;
 }
 
 /** citty ignores flags it does not know; a typo must not be silently ignored, so check first. */
 export function unknownFlags(rest: string[], args: ArgsDef): string[] {
-  const known = new Set<string>(["help", "h"]);
-  for (const [name, def] of Object.entries(args)) {
-    known.add(name);
-    known.add(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    for (const a of [(def as { alias?: string | string[] }).alias ?? []].flat()) known.add(a);
-    if (def.type === "boolean") known.add(`no-${name}`);
-  }
+  const known = flagSpellings(args);
   const bad: string[] = [];
   for (const arg of rest) {
     if (arg === "--") break;
     const m = /^--?([^=]+)/.exec(arg);
-    if (m && !/^-\d/.test(arg) && !known.has(m[1]!)) bad.push(arg.split("=")[0]!);
+    if (m && !/^-\d/.test(arg) && m[1] !== "help" && m[1] !== "h" && !known.has(m[1]!)) bad.push(arg.split("=")[0]!);
   }
   return bad;
+}
+
+/**
+ * What citty would silently misread: a flag that takes a value given none (`--project --json`
+ * makes "--json" the project), or a word no command here takes (`report 7d` ignores "7d").
+ */
+export function misreadArgs(rest: string[], args: ArgsDef): string | null {
+  const known = flagSpellings(args);
+  const takesPositionals = Object.values(args).some((def) => def.type === "positional");
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === "--") break;
+    const m = /^--?([^=]+)$/.exec(arg);
+    const def = m && !/^-\d/.test(arg) ? known.get(m[1]!) : undefined;
+    if (def && def.type !== "boolean") {
+      const next = rest[i + 1];
+      if (next === undefined || next.startsWith("--")) return `${arg} needs a value`;
+      i++;
+    } else if (!arg.startsWith("-") && !takesPositionals) return `unexpected argument ${JSON.stringify(arg)}`;
+  }
+  return null;
 }
 
 /**
@@ -63,7 +87,10 @@ export async function runCli(root: AnyCommand, argv: string[], versionLine: stri
       return cmd.run || rest.length ? EXIT.ok : EXIT.usage;
     }
     const bad = unknownFlags(rest, args);
-    if (bad.length) throw new UserError(`unknown option ${bad.join(", ")}`, `run \`halton-meter ${argv.slice(0, argv.length - rest.length).join(" ")} --help\` to see the options`, EXIT.usage);
+    const helpHint = `run \`${["halton-meter", ...argv.slice(0, argv.length - rest.length)].join(" ")} --help\` to see the options`;
+    if (bad.length) throw new UserError(`unknown option ${bad.join(", ")}`, helpHint, EXIT.usage);
+    const misread = misreadArgs(rest, args);
+    if (misread) throw new UserError(misread, helpHint, EXIT.usage);
     const { result } = await runCommand(cmd, { rawArgs: rest });
     return typeof result === "number" ? result : EXIT.ok;
   } catch (err) {

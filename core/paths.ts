@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 /** Where every piece of state lives: `HALTON_METER_HOME`, else `~/.halton-meter`. */
 export function meterHome(env: Record<string, string | undefined> = process.env): string {
@@ -32,3 +32,18 @@ export function statePaths(home: string) {
 }
 
 export type StatePaths = ReturnType<typeof statePaths>;
+
+/** Names the meter creates in its folder, beyond statePaths: WAL files, logs and their rotations, temp files. */
+const METER_NAMES = new Set(["db.sqlite-wal", "db.sqlite-shm", "db.sqlite-journal", "system-proxy-snapshot.json"]);
+const METER_PATTERNS = [/^[\w.-]+\.log(\.\d+)?$/, /^\..+\.[0-9a-f]{12}\.tmp$/];
+
+/**
+ * Entries of the meter's folder that the meter did not create. Deleting the folder whole is safe
+ * only when this is empty: a HALTON_METER_HOME pointed at $HOME or a project by mistake holds
+ * somebody's files.
+ */
+export function foreignEntries(paths: StatePaths, entries: readonly string[]): string[] {
+  const { home: _home, ...files } = paths;
+  const ours = new Set(Object.values(files).map((p) => basename(p)));
+  return entries.filter((name) => !ours.has(name) && !METER_NAMES.has(name) && !METER_PATTERNS.some((re) => re.test(name)));
+}

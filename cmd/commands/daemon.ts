@@ -37,19 +37,21 @@ export default defineCommand({
     const ports = chosen.ok ? chosen.ports : { edge: 0, internal: 0, api: 0 };
 
     let ca: ReturnType<typeof loadOrCreateCa>;
+    let leafKeys: ReturnType<typeof loadOrCreateLeafKeys>["keys"];
     try {
       ca = loadOrCreateCa(paths.home, { permittedDomains: config.tls.intercept_domains });
+      leafKeys = loadOrCreateLeafKeys(paths.leafKey).keys;
     } catch (err) {
       if (err instanceof TlsError) fatal(err.message, err.hint);
       throw err;
     }
-    const issuer = createLeafIssuer(ca, { cacheSize: config.tls.leaf_cache_size, keys: loadOrCreateLeafKeys(paths.leafKey).keys });
+    const issuer = createLeafIssuer(ca, { cacheSize: config.tls.leaf_cache_size, keys: leafKeys });
 
     let store: ReturnType<typeof openStore>;
     try {
       store = openStore(paths.db);
     } catch (err) {
-      if (err instanceof StoreError) fatal(err.message);
+      if (err instanceof StoreError) fatal(err.message, err.hint ?? `run \`halton-meter doctor\`; move ${paths.db} aside to start a fresh one (it is never deleted)`);
       throw err;
     }
     const writer = createCaptureWriter(store, { onError: (e) => log.event("capture.store_error", { reason: e.message }, "error") });

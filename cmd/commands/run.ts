@@ -22,6 +22,7 @@ export default defineCommand({
   meta: { name: "run", description: "Run a command through the meter: halton-meter run [--project X] -- CMD [ARGS...] (exit code passed through)" },
   args: {
     project: { type: "string", description: "Attribute this command's calls to project X" },
+    command: { type: "positional", required: false, description: "The command to run, after --" },
   },
   async run({ args, rawArgs }) {
     const { paths } = cliContext();

@@ -13,18 +13,18 @@ export default defineCommand({
   run({ args }) {
     const { paths, config, term } = cliContext();
     let ca: ReturnType<typeof loadOrCreateCa>;
+    let written: ReturnType<typeof writeTrustBundle> | null = null;
     try {
       ca = loadOrCreateCa(paths.home, { permittedDomains: config.tls.intercept_domains });
+      const current = hasMarker(paths.trustBundle) && readFileSync(paths.trustBundle, "utf8").includes(ca.certPem.trim());
+      if (args.force || !current) written = writeTrustBundle(paths.trustBundle, { caPem: ca.certPem });
     } catch (err) {
       if (err instanceof TlsError) throw new UserError(err.message, err.hint);
       throw err;
     }
-    const current = hasMarker(paths.trustBundle) && readFileSync(paths.trustBundle, "utf8").includes(ca.certPem.trim());
-    if (args.force || !current) {
-      const written = writeTrustBundle(paths.trustBundle, { caPem: ca.certPem });
-      if (!args.quiet) term.success(`trust bundle written: ${written.path} (${written.certCount} certificates, roots from ${written.source})`);
-    } else if (!args.quiet) term.info(`trust bundle is current: ${paths.trustBundle} (--force rewrites it)`);
     if (!args.quiet) {
+      if (written) term.success(`trust bundle written: ${written.path} (${written.certCount} certificates, roots from ${written.source})`);
+      else term.info(`trust bundle is current: ${paths.trustBundle} (--force rewrites it)`);
       if (ca.created) term.success(`new CA created: ${ca.certPath}`);
       term.info(`CA fingerprint (SHA-256): ${ca.fingerprint256}`);
       term.info("Add to your shell (or let `halton-meter init` write the rc block):");

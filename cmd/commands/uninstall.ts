@@ -1,5 +1,6 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { defineCommand } from "citty";
+import { foreignEntries } from "../../core/paths.ts";
 import { servicesFor } from "../../core/service/plan.ts";
 import { allRcFiles, removeRcBlock } from "../../core/service/rc-block.ts";
 import { clearSentinels, setGracefulStop, setProxyManaged } from "../../core/service/sentinels.ts";
@@ -25,6 +26,11 @@ export default defineCommand({
       throw new UserError("--graceful keeps the edge and the trust files that running tools use; --include-logs deletes them", "choose one: uninstall --graceful, or uninstall --purge --include-logs", EXIT.usage);
     }
     const { paths, term, platform, sentinels } = await lifecycleContext();
+    const foreign = args.includeLogs && existsSync(paths.home) ? foreignEntries(paths, readdirSync(paths.home)) : [];
+    if (foreign.length) {
+      const named = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : "");
+      throw new UserError(`${paths.home} holds files Halton Meter did not create (${named}); nothing was changed`, "check HALTON_METER_HOME; move those files elsewhere (or delete the folder yourself), then run this again");
+    }
     if (args.includeLogs && !args.yes) {
       if (!interactive(args.nonInteractive)) throw new UserError(`refusing to delete ${paths.home} (db.sqlite, config.toml, the CA, logs) without --yes: nobody is here to confirm`, "add --yes if that is what you want");
       if (!(await confirm(`Delete ${paths.home} with every captured request, config.toml, the CA and the logs? This cannot be undone.`, false))) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { parseTOML } from "confbox";
 import * as v from "valibot";
 import { type Config, configSchema, KNOWN_KEYS } from "./schema.ts";
@@ -27,12 +27,27 @@ export function defaultConfig(): Config {
 export function loadConfig(file: string): ConfigResult {
   let text: string;
   try {
+    // A FIFO or device would block the read (or never end): only a regular file is a config.
+    if (!statSync(file).isFile()) return { ok: false, error: { file, key: null, message: "cannot be read (not a regular file: a directory, FIFO or device)" } };
     text = readFileSync(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, config: defaultConfig(), warnings: [], pinned: new Set() };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      // A symlink to a file that is gone (an unmounted dotfiles folder) is not "no config": the
+      // pinned ports and hosts in it would silently give way to the defaults.
+      if (isSymlink(file)) return { ok: false, error: { file, key: null, message: `is a symbolic link to ${readlinkSync(file)}, which does not exist` } };
+      return { ok: true, config: defaultConfig(), warnings: [], pinned: new Set() };
+    }
     return { ok: false, error: { file, key: null, message: `cannot be read (${(err as Error).message})` } };
   }
   return parseConfigText(text, file);
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 export function parseConfigText(text: string, file = "config.toml"): ConfigResult {

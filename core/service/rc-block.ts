@@ -2,7 +2,7 @@
 // ~/.bashrc and ~/.zshrc. Always rewritten whole (never appended twice) and removed cleanly;
 // nothing outside the markers is touched.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic.ts";
 
@@ -92,18 +92,25 @@ export const allRcFiles = (userHome: string): string[] => [".bashrc", ".zshrc"].
 
 export const hasRcBlock = (files: string[]): boolean => files.some((f) => existsSync(f) && readFileSync(f, "utf8").split("\n").some(isBegin));
 
+/**
+ * Rewrites a user's rc file byte for byte outside our block: read as latin1, every byte is one
+ * char, so a comment in another encoding survives (UTF-8 decoding would turn it into U+FFFD).
+ * A symlinked rc file (a dotfiles repository) is written through the link, which stays a link.
+ */
 function rewrite(file: string, next: (text: string) => string): boolean {
   const exists = existsSync(file);
-  const text = exists ? readFileSync(file, "utf8") : "";
+  const target = exists ? realpathSync(file) : file;
+  const text = exists ? readFileSync(target, "latin1") : "";
   const updated = next(text);
   if (exists && updated === text) return false;
-  writeFileAtomic(file, updated, exists ? statSync(file).mode & 0o7777 : 0o644);
+  writeFileAtomic(target, Buffer.from(updated, "latin1"), exists ? statSync(target).mode & 0o7777 : 0o644);
   return true;
 }
 
 /** Writes the block into each file; returns the files whose content changed. */
 export function applyRcBlock(files: string[], block: string): string[] {
-  return files.filter((f) => rewrite(f, (t) => withRcBlock(t, block)));
+  const bytes = Buffer.from(block, "utf8").toString("latin1");
+  return files.filter((f) => rewrite(f, (t) => withRcBlock(t, bytes)));
 }
 
 /** Removes the block from each file that has one; returns the files changed. */

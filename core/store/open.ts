@@ -89,7 +89,7 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
 function openFailure(err: unknown, path: string): StoreError {
   if (err instanceof StoreError) return err;
   if (sqliteCode(err) === "SQLITE_NOTADB") return new StoreError("not-a-database", `${path} is not a SQLite database; Halton Meter left it untouched`, { cause: err });
-  return new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err });
+  return new StoreError("cannot-open", `cannot open ${path}: ${describe(err)}`, { cause: err, hint: openHint(path, err) });
 }
 
 /**
@@ -116,4 +116,10 @@ export function openStoreReadOnly(path: string, opts: Pick<OpenStoreOptions, "bu
     db.close();
     throw openFailure(err, path);
   }
+}
+
+/** A damaged file is kept for the user to move aside; anything else is usually ownership. */
+function openHint(path: string, err: unknown): string {
+  if (sqliteCode(err)?.startsWith("SQLITE_CORRUPT")) return `move ${basename(path)} aside (Halton Meter never deletes it) and start again; \`halton-meter doctor\` checks it`;
+  return "check that you own the file and its directory";
 }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { writeFileAtomic } from "../fs/atomic.ts";
+import { TlsError } from "./errors.ts";
 
 export const BUNDLE_MARKER = "# halton-meter CA cert appended";
 
@@ -52,7 +53,11 @@ export interface TrustBundleResult {
 export function writeTrustBundle(path: string, opts: { caPem: string; systemRoots?: SystemRoots }): TrustBundleResult {
   const roots = opts.systemRoots ?? readSystemRoots();
   const text = `${withoutOurBlock(roots.pem).trimEnd()}\n\n${BUNDLE_MARKER}\n${opts.caPem.trim()}\n`;
-  writeFileAtomic(path, text, 0o644);
+  try {
+    writeFileAtomic(path, text, 0o644);
+  } catch (cause) {
+    throw new TlsError("write-failed", `cannot write the trust bundle ${path}: ${(cause as Error).message}`, "it must be a file you can write (not a directory); move whatever is there aside", { cause });
+  }
   return { path, source: roots.source, certCount: countPemCerts(text) };
 }
 

@@ -8,6 +8,7 @@ export type TlsErrorKind =
   | "ca-mismatch" // the key does not belong to the certificate
   | "ca-unreadable" // a CA file exists but cannot be read or parsed
   | "ca-write-failed" // creating the CA on disk failed
+  | "write-failed" // the trust bundle or the leaf key cannot be written
   | "host-not-permitted" // the host lies outside the CA's name constraints
   | "invalid-host"; // not a DNS name we can put in a certificate
 

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../fs/atomic.ts";
 import { generateLeafKeys, type LeafKeys, leafKeysFromPem } from "./_leaf-cert.ts";
+import { TlsError } from "./errors.ts";
 
 export function loadOrCreateLeafKeys(path: string): { keys: LeafKeys; created: boolean } {
   if (existsSync(path)) {
@@ -16,6 +17,10 @@ export function loadOrCreateLeafKeys(path: string): { keys: LeafKeys; created: b
     }
   }
   const keys = generateLeafKeys();
-  writeFileAtomic(path, keys.keyPem, 0o600);
+  try {
+    writeFileAtomic(path, keys.keyPem, 0o600);
+  } catch (cause) {
+    throw new TlsError("write-failed", `cannot write the leaf key ${path}: ${(cause as Error).message}`, "it must be a file you can write (not a directory); move whatever is there aside", { cause });
+  }
   return { keys, created: true };
 }

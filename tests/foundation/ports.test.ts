@@ -221,19 +221,26 @@ describe("writeFileAtomic", () => {
     expect(temps(dir)).toEqual([]);
   });
 
-  // Root writes anywhere, so there is nothing to prove as root.
-  // Root writes anywhere: the permission check only means something for other users.
-  if (process.getuid?.() !== 0) test("a folder that cannot be written throws and leaves the old file untouched", () => {
+  // Root writes anywhere, so as root the write runs as nobody (setpriv, from util-linux): the
+  // test then runs on every machine instead of silently not at all where the suite runs as root.
+  test("a folder that cannot be written throws and leaves the old file untouched", () => {
     const dir = freshDir();
     const file = join(dir, "f");
     writeFileSync(file, "old");
-    chmodSync(dir, 0o500);
+    const script = `import { writeFileAtomic } from ${JSON.stringify(join(repoRoot, "core/fs/atomic.ts"))};
+      try { writeFileAtomic(${JSON.stringify(file)}, "new"); console.log("written"); } catch (e) { console.log(e.code); }`;
+    const asUser = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+    chmodSync(sb.root, 0o711);
+    chmodSync(dir, 0o555);
     try {
-      expect(() => writeFileAtomic(file, "new")).toThrow();
+      const r = Bun.spawnSync([...asUser, BUN, "-e", script], { stdout: "pipe", stderr: "pipe" });
+      expect(r.stdout.toString().trim()).toBe("EACCES");
     } finally {
       chmodSync(dir, 0o700);
+      chmodSync(sb.root, 0o700);
     }
     expect(readFileSync(file, "utf8")).toBe("old");
+    expect(temps(dir)).toEqual([]);
   });
 
   test("a concurrent reader never sees a torn file (two 1 MiB contents rewritten in a tight loop)", async () => {
