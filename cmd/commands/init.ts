@@ -60,8 +60,8 @@ export default defineCommand({
   args: {
     ...MODE_ARGS,
     clean: { type: "boolean", description: "Rebuild the service units from scratch; roll back if the self-test fails (data is kept)" },
-    nonInteractive: { type: "boolean", description: "Never ask (scripts, `make install`)" },
-    shellRc: { type: "boolean", default: true, description: "Write the proxy/trust env block into ~/.bashrc and ~/.zshrc (--no-shell-rc skips it)" },
+    "non-interactive": { type: "boolean", description: "Never ask (scripts, `make install`)" },
+    "shell-rc": { type: "boolean", default: true, description: "Write the proxy/trust env block into ~/.bashrc and ~/.zshrc (--no-shell-rc skips it)" },
   },
   async run({ args }) {
     const flagged = modeFromFlags(args);
@@ -70,8 +70,8 @@ export default defineCommand({
       throw new UserError("--full is not available here: full mode manages the system proxy, and Linux has none for Halton Meter to manage", "use --apps (the default: every new shell gets the proxy env) or --no-apps", EXIT.usage);
     }
     const mode = flagged ?? (ctx.sentinels.mode === "full" && !ctx.platform.systemProxy ? "apps" : ctx.sentinels.mode) ?? "apps";
-    let shellRc = args.shellRc !== false;
-    if (shellRc && interactive(args.nonInteractive)) {
+    let shellRc = args["shell-rc"] !== false;
+    if (shellRc && interactive(args["non-interactive"])) {
       shellRc = await confirm(`Add the proxy and trust env to ${rcFilesFor(userHome(), process.env.SHELL).join(" and ")}?`, true);
     }
     const outcome = await runInit(ctx, { mode, clean: args.clean === true, shellRc, title: `Halton Meter init (${mode}, ${ctx.platform.supervisor.kind})` });

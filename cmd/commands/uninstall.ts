@@ -16,23 +16,23 @@ export default defineCommand({
   args: {
     graceful: { type: "boolean", description: "Leave the edge running in passthrough until reboot, so running tools keep working" },
     purge: { type: "boolean", description: "Also remove sentinels, pid files, effective-ports.json and the trust bundle (data, config and CA stay)" },
-    includeLogs: { type: "boolean", description: "With --purge: delete the whole meter folder (db.sqlite, config.toml, the CA, logs)" },
+    "include-logs": { type: "boolean", description: "With --purge: delete the whole meter folder (db.sqlite, config.toml, the CA, logs)" },
     yes: { type: "boolean", description: "Do not ask before deleting data" },
-    nonInteractive: { type: "boolean", description: "Never ask (then --include-logs needs --yes)" },
+    "non-interactive": { type: "boolean", description: "Never ask (then --include-logs needs --yes)" },
   },
   async run({ args }) {
-    if (args.includeLogs && !args.purge) throw new UserError("--include-logs only goes with --purge", "halton-meter uninstall --purge --include-logs", EXIT.usage);
-    if (args.includeLogs && args.graceful) {
+    if (args["include-logs"] && !args.purge) throw new UserError("--include-logs only goes with --purge", "halton-meter uninstall --purge --include-logs", EXIT.usage);
+    if (args["include-logs"] && args.graceful) {
       throw new UserError("--graceful keeps the edge and the trust files that running tools use; --include-logs deletes them", "choose one: uninstall --graceful, or uninstall --purge --include-logs", EXIT.usage);
     }
     const { paths, term, platform, sentinels } = await lifecycleContext();
-    const foreign = args.includeLogs && existsSync(paths.home) ? foreignEntries(paths, readdirSync(paths.home)) : [];
+    const foreign = args["include-logs"] && existsSync(paths.home) ? foreignEntries(paths, readdirSync(paths.home)) : [];
     if (foreign.length) {
       const named = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : "");
       throw new UserError(`${paths.home} holds files Halton Meter did not create (${named}); nothing was changed`, "check HALTON_METER_HOME; move those files elsewhere (or delete the folder yourself), then run this again");
     }
-    if (args.includeLogs && !args.yes) {
-      if (!interactive(args.nonInteractive)) throw new UserError(`refusing to delete ${paths.home} (db.sqlite, config.toml, the CA, logs) without --yes: nobody is here to confirm`, "add --yes if that is what you want");
+    if (args["include-logs"] && !args.yes) {
+      if (!interactive(args["non-interactive"])) throw new UserError(`refusing to delete ${paths.home} (db.sqlite, config.toml, the CA, logs) without --yes: nobody is here to confirm`, "add --yes if that is what you want");
       if (!(await confirm(`Delete ${paths.home} with every captured request, config.toml, the CA and the logs? This cannot be undone.`, false))) {
         term.print("nothing was changed");
         return EXIT.failed;
@@ -59,7 +59,7 @@ export default defineCommand({
       rows.push(["system proxy", restored.join("; ") || "restored"]);
     }
     let failed = false;
-    if (args.includeLogs) {
+    if (args["include-logs"]) {
       // Only this command deletes the CA, so only it takes the CA's trust back out of the keychain.
       if (platform.keychain && existsSync(paths.caCert)) {
         try {
@@ -80,7 +80,7 @@ export default defineCommand({
       rows.push(["state", `sentinels${gone.length ? `, ${gone.join(", ")}` : ""} removed`]);
       rows.push(["kept", `${paths.db}, ${paths.config}, ${paths.caCert} and the logs (--include-logs deletes them)`]);
     } else rows.push(["kept", `${paths.home}: data, config, CA, sentinels (\`halton-meter init\` or \`rescue\` reinstalls)`]);
-    printPanel(term, `Halton Meter uninstall${args.graceful ? " --graceful" : ""}${args.purge ? " --purge" : ""}${args.includeLogs ? " --include-logs" : ""}`, rows);
+    printPanel(term, `Halton Meter uninstall${args.graceful ? " --graceful" : ""}${args.purge ? " --purge" : ""}${args["include-logs"] ? " --include-logs" : ""}`, rows);
     return failed ? EXIT.failed : EXIT.ok;
   },
 });
