@@ -15,9 +15,12 @@ export interface LifecycleContext extends CliContext {
   platform: Platform;
 }
 
-/** `fresh`: choose the supervisor anew (init) instead of using the one init recorded. */
-export async function lifecycleContext(opts: { fresh?: boolean } = {}): Promise<LifecycleContext> {
-  const ctx = cliContext();
+/**
+ * `fresh`: choose the supervisor anew (init) instead of using the one init recorded.
+ * `lenient`: go on with the default config when config.toml is broken (stop, uninstall).
+ */
+export async function lifecycleContext(opts: { fresh?: boolean; lenient?: boolean } = {}): Promise<LifecycleContext> {
+  const ctx = cliContext(undefined, { lenient: opts.lenient });
   const sentinels = readSentinels(ctx.paths);
   const platform = await pickPlatform({ home: ctx.paths.home, recorded: opts.fresh ? null : sentinels.supervisor });
   return { ...ctx, sentinels, platform };

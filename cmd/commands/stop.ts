@@ -10,7 +10,7 @@ export default defineCommand({
     quiet: { type: "boolean", description: "One line" },
   },
   async run({ args }) {
-    const { paths, term, platform } = await lifecycleContext();
+    const { paths, term, platform } = await lifecycleContext({ lenient: true });
     const sup = platform.supervisor;
     const rows = await sup.status();
     const daemon = rows.find((r) => r.name === "daemon");

@@ -25,7 +25,7 @@ export default defineCommand({
     if (args["include-logs"] && args.graceful) {
       throw new UserError("--graceful keeps the edge and the trust files that running tools use; --include-logs deletes them", "choose one: uninstall --graceful, or uninstall --purge --include-logs", EXIT.usage);
     }
-    const { paths, term, platform, sentinels } = await lifecycleContext();
+    const { paths, term, platform, sentinels } = await lifecycleContext({ lenient: true });
     const foreign = args["include-logs"] && existsSync(paths.home) ? foreignEntries(paths, readdirSync(paths.home)) : [];
     if (foreign.length) {
       const named = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : "");

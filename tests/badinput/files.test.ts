@@ -70,3 +70,45 @@ test("a damaged db.sqlite: the daemon and bodies say what to do, and the file st
   const after = hashTree(home);
   for (const name of ["db.sqlite", "config.toml"]) expect(after[name]).toBe(before[name]!);
 });
+
+test("a config.toml broken while the meter runs: stop and uninstall still work (with a warning), nothing is deleted", async () => {
+  const home = meterHome(sb, "broken-while-running");
+  writeFileSync(join(home, "config.toml"), pinnedPorts());
+  const pidsOf = (): number[] => {
+    try {
+      return ["daemon", "edge"].map((n) => (JSON.parse(readFileSync(join(home, "run", `${n}.pid`), "utf8")) as { pid: number }).pid);
+    } catch {
+      return [];
+    }
+  };
+  const alive = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("halton-meter") || readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("edge.ts");
+    } catch {
+      return false;
+    }
+  };
+  const init = await cli(sb, home, ["init", "--non-interactive", "--no-shell-rc"]);
+  const pids = pidsOf();
+  try {
+    expect(init.code).toBe(0);
+    expect(pids.length).toBe(2);
+    writeFileSync(join(home, "config.toml"), "[daemon\nedge_port = \n");
+    const before = hashTree(home);
+    const stop = await cli(sb, home, ["stop"]);
+    expect(stop.code).toBe(0);
+    expect(stop.stderr).toContain("going on with the defaults");
+    expect(alive(pids[0]!)).toBe(false);
+    expect(alive(pids[1]!)).toBe(true);
+    const uninstall = await cli(sb, home, ["uninstall"]);
+    expect(uninstall.code).toBe(0);
+    expect(alive(pids[1]!)).toBe(false);
+    // The daemon checkpoints db.sqlite as it stops, so the database is checked by its rows.
+    for (const f of ["config.toml", "ca.pem", "ca-key.pem"]) expect(hashTree(home)[f]).toBe(before[f]!);
+    const db = openStore(join(home, "db.sqlite"));
+    expect((db.db.query("SELECT count(*) AS n FROM requests").get() as { n: number }).n).toBeGreaterThan(0);
+    db.close();
+  } finally {
+    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+  }
+});
