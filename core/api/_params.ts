@@ -33,9 +33,15 @@ function firstIssue(issues: v.BaseIssue<unknown>[]): string {
   return key ? `${key}: ${issue.message}` : issue.message;
 }
 
-/** Parses a query against a schema: the last value wins when a parameter repeats. */
-export function parseQuery<S extends v.GenericSchema>(schema: S, query: Record<string, string>): Result<v.InferOutput<S>> {
-  const parsed = v.safeParse(schema, query);
+/** Parses a query (every value of every parameter) against a schema. A repeated parameter is an
+ * error: which of two `since` values a caller meant is a guess. */
+export function parseQuery<S extends v.GenericSchema>(schema: S, query: Record<string, string[]>): Result<v.InferOutput<S>> {
+  const single: Record<string, string> = {};
+  for (const [name, values] of Object.entries(query)) {
+    if (values.length > 1) return { ok: false, message: `${name}: given ${values.length} times; give it once` };
+    single[name] = values[0] ?? "";
+  }
+  const parsed = v.safeParse(schema, single);
   return parsed.success ? { ok: true, value: parsed.output } : { ok: false, message: firstIssue(parsed.issues) };
 }
 

@@ -19,7 +19,7 @@ const bad = (c: Context, message: string) => c.json({ error: "invalid request", 
 
 /** The query parsed against `schema` and its period resolved, or the 400 answer saying why not. */
 function parse<S extends v.GenericSchema>(c: Context, schema: S, now: number, fallback: string | null): { q: v.InferOutput<S>; period: Period | null } | Response {
-  const q = parseQuery(schema, c.req.query());
+  const q = parseQuery(schema, c.req.queries());
   if (!q.ok) return bad(c, q.message);
   const period = periodOf(q.value as { since?: string; from?: string; to?: string }, now, fallback);
   return period.ok ? { q: q.value, period: period.value } : bad(c, period.message);

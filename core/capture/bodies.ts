@@ -32,14 +32,15 @@ class CappedBody {
   push(chunk: Uint8Array): void {
     this.received += chunk.byteLength;
     if (this.truncated) return;
-    for (const piece of this.decoder.push(chunk)) {
+    this.decoder.pushEach(chunk, (piece) => {
       const room = this.max - this.kept;
       if (piece.byteLength > room) this.truncated = true;
       const kept = piece.byteLength > room ? piece.subarray(0, room) : piece;
       if (kept.byteLength > 0) this.parts.push(new Uint8Array(kept));
       this.kept += kept.byteLength;
-      if (this.truncated) return this.decoder.close();
-    }
+      return !this.truncated;
+    });
+    if (this.truncated) this.decoder.close();
   }
 
   text(): string {

@@ -13,9 +13,18 @@ import { formatBytes } from "./_usage.ts";
 
 export const DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024;
 
+/** Takes one decoded piece; false stops decoding (the decoder is then done: close it). */
+export type PieceSink = (piece: Uint8Array) => boolean | void;
+
 export interface BodyDecoder {
   /** Decoded bytes for one encoded chunk, possibly none. Never throws. */
   push(chunk: Uint8Array): Uint8Array[];
+  /**
+   * The same, but each piece (at most 16 KiB) goes to `sink` as soon as it is decoded: a few
+   * kilobytes that inflate to the whole cap never sit in memory at once (N compression bombs
+   * at a time would otherwise hold N times the cap). Throws only what `sink` throws.
+   */
+  pushEach(chunk: Uint8Array, sink: PieceSink): void;
   /** Why decoding stopped early (corrupt data, cap reached, unsupported coding), or null. */
   readonly problem: string | null;
   /** Release native resources. Safe to call more than once. */
@@ -29,11 +38,13 @@ export function createBodyDecoder(codings: readonly string[], maxDecodedBytes = 
   if (unsupported !== undefined) return failedDecoder(`unsupported content-encoding "${unsupported}"`);
   // Undo the codings in reverse order of application.
   const stages = [...codings].reverse().map((c) => new Stage(c, maxDecodedBytes));
+  // Each stage hands its pieces straight to the next: true while the sink wants more.
+  const run = (i: number, piece: Uint8Array, sink: PieceSink): boolean =>
+    i === stages.length ? sink(piece) !== false : stages[i]!.push(piece, (p) => run(i + 1, p, sink));
   return {
-    push(chunk) {
-      let pieces = [chunk];
-      for (const stage of stages) pieces = pieces.flatMap((p) => stage.push(p));
-      return pieces;
+    push: (chunk) => collect((sink) => run(0, chunk, sink)),
+    pushEach(chunk, sink) {
+      run(0, chunk, sink);
     },
     get problem() {
       return stages.find((s) => s.problem !== null)?.problem ?? null;
@@ -44,10 +55,16 @@ export function createBodyDecoder(codings: readonly string[], maxDecodedBytes = 
   };
 }
 
-const identityDecoder: BodyDecoder = { push: (chunk) => [chunk], problem: null, close() {} };
+const identityDecoder: BodyDecoder = { push: (chunk) => [chunk], pushEach: (chunk, sink) => void sink(chunk), problem: null, close() {} };
 
 function failedDecoder(problem: string): BodyDecoder {
-  return { push: () => [], problem, close() {} };
+  return { push: () => [], pushEach() {}, problem, close() {} };
+}
+
+function collect(run: (sink: PieceSink) => unknown): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  run((p) => void pieces.push(p));
+  return pieces;
 }
 
 interface ZlibInternals {
@@ -94,20 +111,21 @@ class Stage {
     private readonly cap: number,
   ) {}
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (this.problem !== null || chunk.byteLength === 0) return [];
+  /** Decodes `chunk` into `sink`; false once the sink said stop. */
+  push(chunk: Uint8Array, sink: PieceSink): boolean {
+    if (this.problem !== null || chunk.byteLength === 0) return true;
     if (this.stream === null) {
       // The deflate sniff needs two bytes; hold a lone first byte back.
       const input = this.pending ? concat(this.pending, chunk) : chunk;
       if (input.byteLength < 2 && this.coding === "deflate") {
         this.pending = input;
-        return [];
+        return true;
       }
       this.pending = null;
-      if (!this.open(input)) return [];
-      return this.write(input);
+      if (!this.open(input)) return true;
+      return this.write(input, sink);
     }
-    return this.write(chunk);
+    return this.write(chunk, sink);
   }
 
   close(): void {
@@ -136,42 +154,46 @@ class Stage {
     }
   }
 
-  private write(input: Uint8Array): Uint8Array[] {
+  private write(input: Uint8Array, sink: PieceSink): boolean {
     const stream = this.stream;
-    if (stream === null) return [];
-    const results: Uint8Array[] = [];
+    if (stream === null) return true;
     let inOff = 0;
     let availIn = input.byteLength;
-    try {
-      for (;;) {
+    for (;;) {
+      let have: number;
+      let availOutAfter: number;
+      try {
         const handle = stream._handle;
-        if (handle === null || stream.destroyed) return this.fail(`corrupt ${this.coding} data`, results);
+        if (handle === null || stream.destroyed) return this.fail(`corrupt ${this.coding} data`);
         handle.writeSync(this.flush, input, inOff, availIn, this.out, 0, OUT_CHUNK);
-        if (stream._handle === null || stream.destroyed) return this.fail(`corrupt ${this.coding} data`, results);
-        const availOutAfter = Number(stream._writeState[0]);
+        if (stream._handle === null || stream.destroyed) return this.fail(`corrupt ${this.coding} data`);
+        availOutAfter = Number(stream._writeState[0]);
         const availInAfter = Number(stream._writeState[1]);
-        const have = OUT_CHUNK - availOutAfter;
-        if (have > 0) {
-          const room = this.cap - this.produced;
-          results.push(this.out.slice(0, Math.min(have, room)));
-          this.produced += have;
-          if (this.produced >= this.cap) {
-            return this.fail(`decoded body reached the ${formatBytes(this.cap)} cap; the rest was not read`, results);
-          }
-        }
+        have = OUT_CHUNK - availOutAfter;
         inOff += availIn - availInAfter;
         availIn = availInAfter;
-        if (availOutAfter !== 0) return results; // the output buffer was not filled: input consumed
+      } catch (err) {
+        return this.fail(`corrupt ${this.coding} data (${errorText(err)})`);
       }
-    } catch (err) {
-      return this.fail(`corrupt ${this.coding} data (${errorText(err)})`, results);
+      if (have > 0) {
+        const piece = this.out.slice(0, Math.min(have, this.cap - this.produced));
+        this.produced += have;
+        // The sink runs outside the try: its own failure is not "corrupt data".
+        if (this.produced >= this.cap) {
+          this.fail(`decoded body reached the ${formatBytes(this.cap)} cap; the rest was not read`);
+          return sink(piece) !== false;
+        }
+        if (sink(piece) === false) return false;
+      }
+      if (availOutAfter !== 0) return true; // the output buffer was not filled: input consumed
     }
   }
 
-  private fail(problem: string, keep: Uint8Array[] = []): Uint8Array[] {
+  /** Stops this stage for good; true because nothing downstream asked to stop. */
+  private fail(problem: string): true {
     this.problem ??= problem;
     this.close();
-    return keep;
+    return true;
   }
 }
 

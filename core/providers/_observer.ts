@@ -67,7 +67,8 @@ class EndpointObserver implements ExchangeObserver {
   onRequestBody(chunk: Uint8Array): void {
     if (this.result !== null || this.requestPicker === null) return;
     try {
-      for (const piece of this.requestDecoder!.push(chunk)) this.requestPicker.push(piece);
+      const picker = this.requestPicker;
+      this.requestDecoder!.pushEach(chunk, (piece) => picker.push(piece));
     } catch {
       this.requestPicker = null; // the request only supplies a fallback model: drop it quietly
     }
@@ -96,7 +97,7 @@ class EndpointObserver implements ExchangeObserver {
   onResponseBody(chunk: Uint8Array): void {
     if (this.result !== null || this.decoder === null) return;
     this.guard(() => {
-      for (const piece of this.decoder!.push(chunk)) this.feed(piece);
+      this.decoder!.pushEach(chunk, (piece) => this.feed(piece));
     });
   }
 
@@ -248,6 +249,9 @@ class EndpointObserver implements ExchangeObserver {
       const note = this.endpoint.metered ? `HTTP ${status}: no usage in this response` : joinNotes(this.problems);
       return { ...base, tokens: zero, tokensComplete: true, errorType: null, note };
     }
+    if (this.tally.badCounts.size > 0) this.problems.push(`usage ${[...this.tally.badCounts].join(", ")} not a token count; counted as 0`);
+    const { tokens, clipped } = storable(this.tally.tokens);
+    if (clipped) this.problems.push("a token count was out of range; counted as 0");
     const notes = [...this.problems, ...this.tally.notes];
     if (!complete) notes.push("the response was cut off before its end");
     else if (!this.tally.final && notes.length === 0 && this.tally.errorType === null) {
@@ -255,7 +259,7 @@ class EndpointObserver implements ExchangeObserver {
     }
     return {
       ...base,
-      tokens: sanitize(this.tally.tokens),
+      tokens,
       tokensComplete: complete && this.tally.final && this.problems.length === 0,
       errorType: this.tally.errorType,
       note: joinNotes(notes),
@@ -277,15 +281,28 @@ class EndpointObserver implements ExchangeObserver {
   }
 }
 
-function sanitize(tokens: TokenCounts): TokenCounts {
-  const clean = (n: number) => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+/**
+ * Whole, non-negative counts that SQLite stores exactly (a sum of many can pass the safe range, and
+ * an INTEGER column refuses the row). `clipped`: a positive count had to become 0.
+ */
+function storable(tokens: TokenCounts): { tokens: TokenCounts; clipped: boolean } {
+  let clipped = false;
+  const clean = (n: number) => {
+    const r = Math.round(n);
+    if (Number.isSafeInteger(r)) return Math.max(r, 0);
+    if (r > 0) clipped = true;
+    return 0;
+  };
   return {
-    input: clean(tokens.input),
-    output: clean(tokens.output),
-    cacheRead: clean(tokens.cacheRead),
-    cacheWrite5m: clean(tokens.cacheWrite5m),
-    cacheWrite1h: clean(tokens.cacheWrite1h),
-    reasoning: clean(tokens.reasoning),
+    tokens: {
+      input: clean(tokens.input),
+      output: clean(tokens.output),
+      cacheRead: clean(tokens.cacheRead),
+      cacheWrite5m: clean(tokens.cacheWrite5m),
+      cacheWrite1h: clean(tokens.cacheWrite1h),
+      reasoning: clean(tokens.reasoning),
+    },
+    clipped,
   };
 }
 

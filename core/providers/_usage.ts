@@ -14,6 +14,8 @@ export interface Tally {
   /** An error reported inside a successful response (an SSE `error` event, a failed response). */
   errorType: string | null;
   notes: string[];
+  /** Usage fields that were present but not a token count ("12", -7, 1e308): the row is incomplete. */
+  badCounts: Set<string>;
 }
 
 export function newTally(): Tally {
@@ -23,6 +25,7 @@ export function newTally(): Tally {
     final: false,
     errorType: null,
     notes: [],
+    badCounts: new Set(),
   };
 }
 
@@ -103,9 +106,21 @@ export function field(v: unknown, key: string): unknown {
   return isObject(v) ? v[key] : undefined;
 }
 
-/** A token count: a finite non-negative number, rounded; anything else is undefined. */
+/**
+ * A token count: a non-negative number, rounded, small enough to be stored exactly (SQLite refuses
+ * 1e308 in an INTEGER column, and the row would be lost); anything else is undefined.
+ */
 export function count(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return undefined;
+  const n = Math.round(v);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** `count`, remembering in `bad` the name of a field that is there but is not a count. */
+export function countField(v: unknown, name: string, bad: Set<string>): number | undefined {
+  const n = count(v);
+  if (n === undefined && v !== undefined && v !== null) bad.add(name);
+  return n;
 }
 
 export function text(v: unknown): string | null {

@@ -5,6 +5,7 @@ import type { ProviderId, TokenCounts } from "../capture/types.ts";
 import { targetPath } from "./_headers.ts";
 import {
   count,
+  countField,
   errorNote,
   field,
   isObject,
@@ -34,19 +35,19 @@ interface RawUsage {
   webSearches?: number;
 }
 
-function mergeAnthropicUsage(into: RawUsage, usage: unknown): boolean {
+function mergeAnthropicUsage(into: RawUsage, usage: unknown, bad: Set<string>): boolean {
   if (!isObject(usage)) return false;
-  const set = (key: keyof RawUsage, v: unknown) => {
-    const n = count(v);
+  const set = (key: keyof RawUsage, v: unknown, name: string) => {
+    const n = countField(v, name, bad);
     if (n !== undefined) into[key] = n;
   };
-  set("input", usage.input_tokens);
-  set("output", usage.output_tokens);
-  set("cacheRead", usage.cache_read_input_tokens);
-  set("cacheCreation", usage.cache_creation_input_tokens);
-  set("ephemeral5m", field(usage.cache_creation, "ephemeral_5m_input_tokens"));
-  set("ephemeral1h", field(usage.cache_creation, "ephemeral_1h_input_tokens"));
-  set("webSearches", field(usage.server_tool_use, "web_search_requests"));
+  set("input", usage.input_tokens, "input_tokens");
+  set("output", usage.output_tokens, "output_tokens");
+  set("cacheRead", usage.cache_read_input_tokens, "cache_read_input_tokens");
+  set("cacheCreation", usage.cache_creation_input_tokens, "cache_creation_input_tokens");
+  set("ephemeral5m", field(usage.cache_creation, "ephemeral_5m_input_tokens"), "ephemeral_5m_input_tokens");
+  set("ephemeral1h", field(usage.cache_creation, "ephemeral_1h_input_tokens"), "ephemeral_1h_input_tokens");
+  set("webSearches", field(usage.server_tool_use, "web_search_requests"), "web_search_requests");
   return true;
 }
 
@@ -88,14 +89,14 @@ function messagesReader(tally: Tally): PayloadReader {
       switch (type) {
         case "message": // a whole JSON response
           tally.model = text(value.model) ?? tally.model;
-          if (mergeAnthropicUsage(raw, value.usage)) tally.final = true;
+          if (mergeAnthropicUsage(raw, value.usage, tally.badCounts)) tally.final = true;
           return apply();
         case "message_start":
           tally.model = text(field(value.message, "model")) ?? tally.model;
-          mergeAnthropicUsage(raw, field(value.message, "usage"));
+          mergeAnthropicUsage(raw, field(value.message, "usage"), tally.badCounts);
           return apply();
         case "message_delta":
-          if (mergeAnthropicUsage(raw, value.usage)) tally.final = true;
+          if (mergeAnthropicUsage(raw, value.usage, tally.badCounts)) tally.final = true;
           return apply();
         case "error": {
           const info = anthropicError(value) ?? { type: "error", message: null };
@@ -142,7 +143,7 @@ function batchResultsReader(tally: Tally): PayloadReader {
       const model = text(field(message, "model")) ?? "unknown";
       models.set(model, (models.get(model) ?? 0) + 1);
       const raw: RawUsage = {};
-      mergeAnthropicUsage(raw, field(message, "usage"));
+      mergeAnthropicUsage(raw, field(message, "usage"), tally.badCounts);
       const t = anthropicTokens(raw);
       const sum = tally.tokens;
       sum.input += t.input;

@@ -8,6 +8,7 @@ import { safeDecode, targetPath } from "./_headers.ts";
 import type { PickSpec } from "./_json-stream.ts";
 import {
   count,
+  countField,
   errorNote,
   field,
   isObject,
@@ -29,14 +30,15 @@ function googleError(body: unknown): ErrorInfo | null {
 }
 
 /** Gemini bills thoughts as output; the prompt count includes the cached part. */
-function geminiTokens(usage: Record<string, unknown>): TokenCounts {
-  const prompt = count(usage.promptTokenCount) ?? 0;
-  const cached = Math.min(prompt, count(usage.cachedContentTokenCount) ?? 0);
-  const toolUse = count(usage.toolUsePromptTokenCount) ?? 0; // grounding/tool context: billed as input
-  const thoughts = count(usage.thoughtsTokenCount) ?? 0;
+function geminiTokens(usage: Record<string, unknown>, bad: Set<string>): TokenCounts {
+  const get = (name: string) => countField(usage[name], name, bad) ?? 0;
+  const prompt = get("promptTokenCount");
+  const cached = Math.min(prompt, get("cachedContentTokenCount"));
+  const toolUse = get("toolUsePromptTokenCount"); // grounding/tool context: billed as input
+  const thoughts = get("thoughtsTokenCount");
   return {
     input: prompt - cached + toolUse,
-    output: (count(usage.candidatesTokenCount) ?? 0) + thoughts,
+    output: get("candidatesTokenCount") + thoughts,
     cacheRead: cached,
     cacheWrite5m: 0,
     cacheWrite1h: 0,
@@ -77,7 +79,7 @@ function geminiReader(wrapped: boolean): (tally: Tally) => PayloadReader {
       tally.model = text(response.modelVersion) ?? tally.model;
       if (isObject(response.usageMetadata)) {
         usageSeen = true;
-        tally.tokens = geminiTokens(response.usageMetadata); // cumulative: the last one wins
+        tally.tokens = geminiTokens(response.usageMetadata, tally.badCounts); // cumulative: the last one wins
       }
       const candidates = Array.isArray(response.candidates) ? response.candidates : [];
       if (candidates.some((c) => text(field(c, "finishReason")) !== null)) finished = true;

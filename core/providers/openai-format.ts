@@ -4,6 +4,7 @@
 import type { ProviderId, TokenCounts } from "../capture/types.ts";
 import {
   count,
+  countField,
   errorNote,
   field,
   isObject,
@@ -48,22 +49,23 @@ const CHAT_USAGE: UsageNames = { input: "prompt_tokens", inputDetails: "prompt_t
 const RESPONSES_USAGE: UsageNames = { input: "input_tokens", inputDetails: "input_tokens_details", output: "output_tokens", outputDetails: "output_tokens_details" };
 
 /** Input excludes the cached part, which is billed as cache read. */
-function usageTokens(usage: Record<string, unknown>, names: UsageNames): { tokens: TokenCounts; reasoningOutside: boolean } {
-  const input = count(usage[names.input]) ?? 0;
-  const cached = Math.min(input, count(field(usage[names.inputDetails], "cached_tokens")) ?? 0);
-  const reasoning = count(field(usage[names.outputDetails], "reasoning_tokens")) ?? 0;
-  const [output, reasoningOutside] = outputWithReasoning(count(usage[names.output]) ?? 0, reasoning, input, count(usage.total_tokens));
+function usageTokens(usage: Record<string, unknown>, names: UsageNames, bad: Set<string>): { tokens: TokenCounts; reasoningOutside: boolean } {
+  const input = countField(usage[names.input], names.input, bad) ?? 0;
+  const cached = Math.min(input, countField(field(usage[names.inputDetails], "cached_tokens"), "cached_tokens", bad) ?? 0);
+  const reasoning = countField(field(usage[names.outputDetails], "reasoning_tokens"), "reasoning_tokens", bad) ?? 0;
+  const output = countField(usage[names.output], names.output, bad) ?? 0;
+  const [withReasoning, reasoningOutside] = outputWithReasoning(output, reasoning, input, count(usage.total_tokens));
   return {
-    tokens: { input: input - cached, output, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
+    tokens: { input: input - cached, output: withReasoning, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
     reasoningOutside,
   };
 }
 
 /** Chat Completions / Completions usage. */
-const chatTokens = (usage: Record<string, unknown>) => usageTokens(usage, CHAT_USAGE);
+const chatTokens = (usage: Record<string, unknown>, bad: Set<string>) => usageTokens(usage, CHAT_USAGE, bad);
 
 /** Responses API usage. */
-const responsesTokens = (usage: Record<string, unknown>) => usageTokens(usage, RESPONSES_USAGE);
+const responsesTokens = (usage: Record<string, unknown>, bad: Set<string>) => usageTokens(usage, RESPONSES_USAGE, bad);
 
 /** An error carried inside a 200 body: a chat chunk `{"error":{...}}`. */
 function inBandError(tally: Tally, value: Record<string, unknown>, where: string): boolean {
@@ -83,7 +85,7 @@ function chatReader(tally: Tally): PayloadReader {
       if (!isObject(value) || inBandError(tally, value, "stream error")) return;
       tally.model = text(value.model) ?? tally.model;
       if (!isObject(value.usage)) return; // stream chunks carry "usage": null until the last
-      const read = chatTokens(value.usage);
+      const read = chatTokens(value.usage, tally.badCounts);
       tally.tokens = read.tokens;
       reasoningOutside = read.reasoningOutside;
       tally.final = true;
@@ -128,7 +130,7 @@ function responsesReader(tally: Tally): PayloadReader {
     tally.model = text(response.model) ?? tally.model;
     const status = text(response.status);
     if (isObject(response.usage)) {
-      const usage = responsesTokens(response.usage);
+      const usage = responsesTokens(response.usage, tally.badCounts);
       tally.tokens = usage.tokens;
       reasoningOutside = usage.reasoningOutside;
       if (terminal) tally.final = true;
