@@ -242,7 +242,8 @@ export function startEdge(opts: EdgeOptions): Edge {
     const sp = splice(conn.client, upstream, () => closed(conn));
     for (const s of toClient) sp.down.push(Buffer.from(s));
     for (const b of opened.early) sp.down.push(b);
-    for (const b of toUpstream) sp.up.push(typeof b === "string" ? Buffer.from(b) : b);
+    // Heads are latin1 strings (one char per byte): encoding them as UTF-8 would change bytes >= 0x80.
+    for (const b of toUpstream) sp.up.push(typeof b === "string" ? Buffer.from(b, "latin1") : b);
     for (const b of conn.pending) sp.up.push(b);
     conn.pending = [];
     conn.pendingBytes = 0;

@@ -23,6 +23,9 @@ function transfer(headers: RawHeaders): "chunked" | "other" | null {
 
 export function requestFraming(headers: RawHeaders): FramingResult {
   const te = transfer(headers);
+  // Two framings for one body is how requests are smuggled past a proxy (RFC 9112 6.3): we
+  // forward bytes untouched, so we cannot drop Content-Length; refuse instead.
+  if (te !== null && headerValues(headers, "content-length").length > 0) return { ok: false, reason: "a request may not carry both Transfer-Encoding and Content-Length" };
   if (te === "chunked") return { ok: true, framing: { kind: "chunked" } };
   if (te === "other") return { ok: false, reason: "request Transfer-Encoding must end in chunked" };
   const cl = contentLength(headers);
