@@ -44,6 +44,12 @@ export interface MitmServerOptions {
   log: EventLog;
   now?: () => number;
   connectTimeoutMs: number;
+  /** `[daemon] head_timeout_ms`: for the CONNECT head, the TLS handshake and the first request head, each. */
+  headTimeoutMs: number;
+  /** `[daemon] idle_timeout_ms`: a decrypted keep-alive connection idle between requests. */
+  idleTimeoutMs: number;
+  /** `[daemon] max_connections`: beyond it a direct client gets a 503 and the edge tunnels raw. */
+  maxConnections: number;
   /** `[upstream] resolve`, applied to raw tunnels as to intercepted hosts. */
   resolve: Record<string, string>;
   /** `[upstream] proxy`: raw tunnels leave through it too, like intercepted exchanges. */
@@ -82,10 +88,20 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     return false;
   };
 
+  const connections = () => {
+    for (const s of sessions) if (s.isClosed) sessions.delete(s);
+    return open.size + sessions.size;
+  };
+
   function accept(raw: Sock): void {
     raw.setNoDelay(true);
+    if (connections() >= opts.maxConnections) return refuse(raw);
     open.add(raw);
     let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      opts.log.event("daemon.error", { kind: "head-timeout", status: 408, ms: opts.headTimeoutMs, bytes: buf.length });
+      answer(408, `no complete CONNECT head within ${opts.headTimeoutMs} ms`);
+    }, opts.headTimeoutMs);
     raw.data = {
       on: {
         ...idleEvents(),
@@ -93,10 +109,14 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
           buf = buf.length ? Buffer.concat([buf, d]) : Buffer.from(d);
           handshake();
         },
-        close: () => open.delete(raw),
+        close: () => {
+          clearTimeout(timer);
+          open.delete(raw);
+        },
       },
     };
     const answer = (status: number, reason: string) => {
+      clearTimeout(timer);
       raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
       raw.end(plainResponse(status, reason, "daemon"));
     };
@@ -107,6 +127,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       const skip = pl.kind === "ok" ? pl.length : 0;
       const head = parseRequestHead(buf.subarray(skip), MAX_HEAD_BYTES);
       if (head.kind === "incomplete") return;
+      clearTimeout(timer);
       if (head.kind === "invalid") return answer(head.status, head.reason);
       if (head.head.method !== "CONNECT") return answer(400, "this is Halton Meter's daemon port: send CONNECT host:port");
       const t = parseAuthority(head.head.target);
@@ -126,12 +147,47 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     };
   }
 
+  /**
+   * Over the limit. The edge (its PROXY line comes first) gets a close without an answer, which
+   * it takes as "daemon unavailable" and tunnels that request raw: the tool never sees the limit.
+   * A client that came directly gets a 503, or, saying nothing, a close after the head timeout.
+   */
+  function refuse(raw: Sock): void {
+    const reason = `Halton Meter's daemon is at its limit of ${opts.maxConnections} connections; retry shortly`;
+    const timer = setTimeout(() => raw.end(plainResponse(503, reason, "daemon")), opts.headTimeoutMs);
+    raw.data = {
+      on: {
+        ...idleEvents(),
+        data: (d) => {
+          raw.data.on = idleEvents();
+          clearTimeout(timer);
+          const viaEdge = Buffer.from(d).subarray(0, 6).toString("latin1") === "PROXY ";
+          opts.log.event("daemon.error", { kind: "over-capacity", status: viaEdge ? null : 503, limit: opts.maxConnections, via_edge: viaEdge }, "warn");
+          if (viaEdge) raw.terminate();
+          else raw.end(plainResponse(503, reason, "daemon"));
+        },
+        close: () => clearTimeout(timer),
+      },
+    };
+  }
+
   function intercept(raw: Sock, host: string, port: number, client: ClientInfo, key: string, early: Buffer): void {
     raw.write(CONNECTION_ESTABLISHED);
     // From here the raw socket's data handler keeps seeing ciphertext: it must ignore it.
     raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
     let established = false;
+    // A client that never finishes the handshake (no ClientHello at all, or a stalled one) is not
+    // one that distrusts our CA, which closes at once: drop it without a TLS bypass.
+    const timer = setTimeout(() => {
+      if (established) return;
+      established = true;
+      opts.log.event("intercept.tls_timeout", { host, client_port: client.port, ms: opts.headTimeoutMs }, "warn");
+      open.delete(raw);
+      tls.terminate();
+      raw.terminate();
+    }, opts.headTimeoutMs);
     const failed = (why: string) => {
+      clearTimeout(timer);
       if (established) return;
       established = true;
       bypass.set(key, now() + BYPASS_MS);
@@ -147,10 +203,23 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         // Bun reports an irrelevant client-certificate error on the server side: only `ok` counts.
         handshake: (s, ok) => {
           if (!ok) return failed("handshake failed");
+          clearTimeout(timer);
+          if (established) return;
           established = true;
           open.delete(raw);
           const sess = opts.session(client);
-          const session = new MitmSession(s, { host, port, pool: opts.pool, log: opts.log, now, observe: sess.observe, onExchange: sess.onExchange, bodyCapture: sess.bodyCapture });
+          const session = new MitmSession(s, {
+            host,
+            port,
+            pool: opts.pool,
+            log: opts.log,
+            now,
+            observe: sess.observe,
+            onExchange: sess.onExchange,
+            bodyCapture: sess.bodyCapture,
+            headTimeoutMs: opts.headTimeoutMs,
+            idleTimeoutMs: opts.idleTimeoutMs,
+          });
           sessions.add(session);
           if (draining) session.drain();
         },
@@ -190,8 +259,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       return listener.port;
     },
     get active() {
-      for (const s of sessions) if (s.isClosed) sessions.delete(s);
-      return open.size + sessions.size;
+      return connections();
     },
     stopAccepting() {
       draining = true;

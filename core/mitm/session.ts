@@ -45,6 +45,10 @@ export interface SessionDeps {
   onExchange(record: ExchangeRecord): void;
   /** Keep request and response bodies (each capped at maxBytes); null or absent: keep none. */
   bodyCapture?: { maxBytes: number } | null;
+  /** A request head (the first one counted from the handshake) must be complete within this. */
+  headTimeoutMs: number;
+  /** A keep-alive connection idle between requests is closed after this. */
+  idleTimeoutMs: number;
 }
 
 interface Exchange {
@@ -68,7 +72,11 @@ export class MitmSession {
   private readonly out: Outbox;
   private closed = false;
   private endAfterFlush = false;
+  /** No further request will be read: the peer half-closed, or we are shutting down. */
   private clientEnded = false;
+  /** The peer sent its FIN: a request body still owed can never arrive. */
+  private peerEnded = false;
+  private waiting: { timer: ReturnType<typeof setTimeout>; forHead: boolean } | null = null;
   /** Exchanges finished on this connection. */
   private served = 0;
 
@@ -83,10 +91,50 @@ export class MitmSession {
       // A client that half-closes still gets the answer to what it already sent.
       end: () => {
         this.clientEnded = true;
+        this.peerEnded = true;
         if (!this.ex) this.endClient();
+        else this.endIfBodyCutShort();
       },
       close: () => this.onClientGone(),
     };
+    this.awaitRequest();
+  }
+
+  /**
+   * Between exchanges, a connection waits for its next request head: the first for at most the
+   * head timeout (a client that finished TLS and says nothing is not a client), later ones for
+   * the longer keep-alive idle time, and a head once begun for the head timeout again.
+   */
+  private awaitRequest(): void {
+    const forHead = this.served === 0 || this.inbuf.length > 0;
+    if (this.waiting?.forHead === forHead) return;
+    this.stopWaiting();
+    const ms = forHead ? this.deps.headTimeoutMs : this.deps.idleTimeoutMs;
+    const timer = setTimeout(() => {
+      this.waiting = null;
+      if (this.ex || this.closed) return;
+      this.deps.log.event("intercept.client_timeout", { host: this.deps.host, served: this.served, partial_head: this.inbuf.length > 0, ms });
+      // Silence gets a silent close, as an idle keep-alive connection expects; half a head gets a 408.
+      if (this.inbuf.length > 0) this.reject(408, `no complete request head within ${ms} ms`);
+      else this.endClient();
+    }, ms);
+    timer.unref();
+    this.waiting = { timer, forHead };
+  }
+
+  private stopWaiting(): void {
+    if (!this.waiting) return;
+    clearTimeout(this.waiting.timer);
+    this.waiting = null;
+  }
+
+  /** The client sent FIN with part of its request body: nothing can finish that request now. */
+  private endIfBodyCutShort(): void {
+    const ex = this.ex;
+    // Until the upstream is open the body waits unread in `inbuf`; pump decides after it feeds it.
+    if (!this.peerEnded || !ex?.upstream || ex.reqBody.done) return;
+    ex.record.error ??= "client closed the connection mid-request-body";
+    this.finish(false);
   }
 
   private onClientData(d: Buffer): void {
@@ -109,12 +157,13 @@ export class MitmSession {
     if (!ex) {
       if (this.inbuf.length === 0) return;
       const parsed = parseRequestHead(this.inbuf, MAX_HEAD_BYTES);
-      if (parsed.kind === "incomplete") return;
+      if (parsed.kind === "incomplete") return this.awaitRequest();
       if (parsed.kind === "invalid") return this.reject(parsed.status, parsed.reason);
       const framing = requestFraming(parsed.head.headers);
       if (!framing.ok) return this.reject(400, framing.reason);
       const headBytes = this.inbuf.subarray(0, parsed.length);
       this.inbuf = this.inbuf.subarray(parsed.length);
+      this.stopWaiting();
       this.begin(parsed.head, headBytes, new BodyTracker(framing.framing));
       return;
     }
@@ -140,6 +189,7 @@ export class MitmSession {
     }
     // A pipelined next request waits until this exchange is over.
     if (ex.reqBody.done && this.inbuf.length > INBUF_CAP) this.client.pause();
+    this.endIfBodyCutShort();
   }
 
   private begin(head: RequestHead, headBytes: Buffer, reqBody: BodyTracker): void {
@@ -310,6 +360,7 @@ export class MitmSession {
     }
     if (!complete || !reusable || this.clientEnded) return this.endClient();
     this.client.resume();
+    this.awaitRequest();
     this.pump();
   }
 
@@ -363,9 +414,13 @@ export class MitmSession {
     }
   }
 
+  /** Refuses what the client sent; an exchange under way ends here with the reason in its row. */
   private reject(status: number, reason: string): void {
-    this.respond(status, reason);
-    this.endClient();
+    const ex = this.ex;
+    if (!ex?.sentToClient) this.respond(status, reason);
+    if (!ex) return this.endClient();
+    ex.record.error ??= reason;
+    this.finish(false);
   }
 
   private respond(status: number, reason: string): void {
@@ -374,6 +429,7 @@ export class MitmSession {
 
   /** Ends the client connection once our bytes are out; after that the session is done. */
   private endClient(): void {
+    this.stopWaiting();
     this.inbuf = Buffer.alloc(0);
     if (this.out.pending > 0) return void (this.endAfterFlush = true);
     this.client.end();
@@ -401,6 +457,7 @@ export class MitmSession {
   }
 
   private onClientGone(): void {
+    this.stopWaiting();
     if (this.closed) return;
     this.closed = true;
     const ex = this.ex;
