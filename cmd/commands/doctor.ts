@@ -3,7 +3,7 @@ import { createClient } from "../../core/api/client.ts";
 import { loopbackFetch } from "../../core/api/loopback-fetch.ts";
 import { defaultConfig, formatConfigError, loadConfig } from "../../core/config/index.ts";
 import { doctorContext, type DoctorContext } from "../../core/doctor/context.ts";
-import { acceptsConnections } from "../../core/doctor/listeners.ts";
+import { acceptsConnections } from "../../core/ports/probe.ts";
 import { renderOutcomes, renderPlan, renderReport } from "../../core/doctor/render.ts";
 import { applyRepairs, plannedRepairs } from "../../core/doctor/repairs.ts";
 import { runChecks } from "../../core/doctor/run.ts";

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { readEffectivePorts } from "../../core/ports/index.ts";
+import { acceptsConnections } from "../../core/ports/probe.ts";
 import { waitHealthy } from "../../core/service/health.ts";
 import { tailLines } from "../../core/service/log-tail.ts";
 import { buildInstallPlan, programsFor } from "../../core/service/plan.ts";
@@ -65,17 +66,10 @@ export default defineCommand({
   },
 });
 
-/** A connect attempt, never a bind: binding to test the port could take it from the edge. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    Bun.connect({ hostname: "127.0.0.1", port, socket: { open: (s) => (s.end(), resolve(true)), data() {}, connectError: () => resolve(false), error: () => resolve(false) } }).catch(() => resolve(false));
-  });
-}
-
 async function waitListening(port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await accepts(port)) return true;
+    if (await acceptsConnections(port, 200)) return true;
     await Bun.sleep(5);
   }
   return false;

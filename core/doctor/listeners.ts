@@ -36,30 +36,3 @@ export function listenerOn(port: number, procRoot = "/proc"): Listener | null {
   const pid = inode > 0 ? pidOfInode(inode, procRoot) : null;
   return { pid, command: pid === null ? "a process of another user" : commandOf(pid, procRoot) || `pid ${pid}` };
 }
-
-/** Whether something accepts a TCP connection on 127.0.0.1:port within `timeoutMs`. */
-export function acceptsConnections(port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          s.end();
-          done(true);
-        },
-        data() {},
-        connectError: () => done(false),
-        error: () => done(false),
-      },
-    }).catch(() => done(false));
-  });
-}

@@ -1,4 +1,5 @@
-// The real port probes: bind on loopback and let go at once.
+// The real port probes. Binding says whether a port is free; connecting says whether something
+// accepts on it without ever taking the port from its owner (the edge, mid-restart).
 
 export function isPortFree(port: number, hostname = "127.0.0.1"): boolean {
   try {
@@ -15,4 +16,31 @@ export function anyFreePort(hostname = "127.0.0.1"): number {
   const port = listener.port;
   listener.stop(true);
   return port;
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:port within `timeoutMs`. */
+export function acceptsConnections(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          s.end();
+          done(true);
+        },
+        data() {},
+        connectError: () => done(false),
+        error: () => done(false),
+      },
+    }).catch(() => done(false));
+  });
 }

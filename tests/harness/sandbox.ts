@@ -5,13 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { acceptsConnections, anyFreePort } from "../../core/ports/probe.ts";
 
-export function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
-}
+/** A port free on 127.0.0.1 right now (the product's own probe). */
+export const freePort = (): number => anyFreePort();
 
 export interface Sandbox {
   root: string;
@@ -89,22 +86,8 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
   }
 }
 
-export function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          s.end();
-          resolve(true);
-        },
-        data() {},
-        connectError: () => resolve(false),
-      },
-    }).catch(() => resolve(false));
-  });
-}
+/** Something accepts on 127.0.0.1:port (the product's own probe). */
+export const canConnect = (port: number): Promise<boolean> => acceptsConnections(port);
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 export const BUN = process.execPath;
