@@ -16,7 +16,8 @@ export interface DaemonEnv {
   ourCaPath: string;
   ourCaPem: string;
   rows(): Array<Record<string, unknown>>;
-  waitRows(n: number): Promise<Array<Record<string, unknown>>>;
+  /** Waits until at least `n` rows (those matching `where`, if given) are committed; returns them. */
+  waitRows(n: number, where?: (row: Record<string, unknown>) => boolean): Promise<Array<Record<string, unknown>>>;
   logEvents(): Array<Record<string, unknown>>;
   run(argv: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
@@ -72,7 +73,11 @@ export async function startDaemonEnv(opts: { script?: Script; edge?: boolean; ro
     ourCaPath,
     ourCaPem: readFileSync(ourCaPath, "utf8"),
     rows,
-    waitRows: (n) => waitFor(() => (rows().length >= n ? rows() : null), `${n} rows`),
+    waitRows: (n, where = () => true) =>
+      waitFor(() => {
+        const got = rows().filter(where);
+        return got.length >= n ? got : null;
+      }, `${n} rows`),
     logEvents: () => {
       const f = join(sb.meterHome, "daemon.log");
       if (!existsSync(f)) return [];
