@@ -10,7 +10,7 @@ import { type HealthCache, initialHealth, invalidate, isFresh, recordProbe } fro
 import { proxyLineFor } from "../proxy/proxy-protocol.ts";
 import { resolveAddress } from "../proxy/resolve.ts";
 import { bunConnect, type ConnectFailure, type Connector, describeConnectFailure, openConnection } from "../proxy/connect.ts";
-import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
+import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { decide, type EdgeDecision } from "./decide.ts";
 import { probeHealth } from "./health-probe.ts";
@@ -96,6 +96,7 @@ export function startEdge(opts: EdgeOptions): Edge {
   }
 
   function accept(client: Sock): void {
+    disarmAcceptTimer(client);
     client.setNoDelay(true);
     if (conns.size >= opts.maxConnections) {
       client.data = { on: idleEvents() };

@@ -8,7 +8,7 @@ import { headerValue, MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts"
 import { bunConnect, describeConnectFailure, httpProxyConnector, openConnection } from "../proxy/connect.ts";
 import { parseProxyLine } from "../proxy/proxy-protocol.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
-import { forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
+import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { isLoopbackHost, parseAuthority } from "../proxy/target.ts";
 import type { LeafIssuer } from "../tls/leaf.ts";
 import { ALPN_HTTP1_ONLY, sniHandler, upgradeToServerTls } from "../tls/sni.ts";
@@ -94,6 +94,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   };
 
   function accept(raw: Sock): void {
+    disarmAcceptTimer(raw);
     raw.setNoDelay(true);
     if (connections() >= opts.maxConnections) return refuse(raw);
     open.add(raw);

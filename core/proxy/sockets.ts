@@ -46,9 +46,17 @@ export const forwardingHandlers: SocketHandler<SocketState> = {
   close: (s, err) => guard(() => s.data.on.close(err)),
   error: (s, err) => guard(() => s.data.on.close(err)),
   connectError: (s, err) => guard(() => (s.data.on.connectError ?? s.data.on.close)(err)),
-  timeout: (s) => guard(() => (s.data.on.timeout ?? (() => s.end()))()),
+  // Every deadline is one of our own timers. Bun arms a 120 s timer on each accepted socket that
+  // traffic does not reset (tests/proxy/long-lived.test.ts): acting on it would cut a long
+  // stream at two minutes. `disarmAcceptTimer` turns it off; an event that still comes is ignored.
+  timeout: (s) => guard(() => s.data.on.timeout?.()),
   handshake: (s, ok, err) => guard(() => s.data.on.handshake?.(ok, err)),
 };
+
+/** Turns off the 120 s timer Bun starts on every accepted socket (see `timeout` above). */
+export function disarmAcceptTimer(s: Sock): void {
+  s.timeout(0);
+}
 
 function sinkOf(s: Sock) {
   return {
