@@ -33,8 +33,10 @@ node_modules/.deps-stamp: package.json package-lock.json
 
 ## build: native executables for this machine in dist/
 build: dist/halton-meter dist/halton-meter-edge
+# The API's query worker is a second entrypoint: Bun embeds it for `new Worker` (core/api/queries.ts).
+DAEMON_ENTRIES := cmd/halton-meter.ts core/api/query-worker.ts
 dist/halton-meter: node_modules/.deps-stamp $(SOURCES)
-	$(COMPILE) --outfile $@ cmd/halton-meter.ts
+	$(COMPILE) --outfile $@ $(DAEMON_ENTRIES)
 dist/halton-meter-edge: node_modules/.deps-stamp $(SOURCES)
 	$(COMPILE_EDGE) --outfile $@ cmd/edge.ts
 
@@ -43,7 +45,7 @@ dist/halton-meter-edge: node_modules/.deps-stamp $(SOURCES)
 release: node_modules/.deps-stamp
 	rm -rf $(RELEASE_DIR) && mkdir -p $(RELEASE_DIR)
 	for t in $(RELEASE_TARGETS); do \
-		$(COMPILE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-$$t cmd/halton-meter.ts && \
+		$(COMPILE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-$$t $(DAEMON_ENTRIES) && \
 		$(COMPILE_EDGE) --target=bun-$$t --outfile $(RELEASE_DIR)/halton-meter-edge-$$t cmd/edge.ts || exit 1; \
 	done
 	cp install.sh $(RELEASE_DIR)/install.sh

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { createApi } from "../../core/api/app.ts";
+import { workerQueries } from "../../core/api/queries.ts";
 import { pidForConnection } from "../../core/attribution/proc-net.ts";
 import { procView } from "../../core/attribution/proc-view.ts";
 import { attributeProject } from "../../core/attribution/project.ts";
@@ -71,6 +72,7 @@ export default defineCommand({
       return pids.get(client) ?? null;
     };
     const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
+    const queries = workerQueries(paths.db);
     let mitm: ReturnType<typeof startMitmServer>;
     let api: ReturnType<typeof Bun.serve>;
     try {
@@ -106,7 +108,8 @@ export default defineCommand({
         pid: process.pid,
         startedAt,
         port: () => ports.api,
-        store,
+        // Reads run in a worker thread: this loop relays every stream and must not wait on a query.
+        queries,
         onError: (err, path) => log.event("api.error", { path, reason: err.message }, "error"),
       });
       api = Bun.serve({ hostname: "127.0.0.1", port: ports.api, fetch: app.fetch });
@@ -146,6 +149,7 @@ export default defineCommand({
           mitm.closeAll();
           pool.closeAll();
           void api.stop(true);
+          queries.close();
         } catch (err) {
           log.event("daemon.stop_error", { reason: (err as Error).message }, "error");
         } finally {

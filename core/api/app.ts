@@ -4,6 +4,7 @@
 
 import { Hono } from "hono";
 import type { Store } from "../store/index.ts";
+import { inProcessQueries, type Queries } from "./queries.ts";
 import { localOnly } from "./_guard.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { dataRoutes } from "./routes.ts";
@@ -15,8 +16,10 @@ export interface ApiDeps {
   pid: number;
   startedAt: number;
   port: () => number;
-  /** The capture database; without one, only /health and the dashboard's files answer. */
+  /** The capture database, read on this thread; without it (or `queries`), only /health and the dashboard's files answer. */
   store?: Store;
+  /** The reads behind /v1 when they run elsewhere (the daemon's query worker); wins over `store`. */
+  queries?: Queries;
   now?: () => number;
   /** Where a failing handler's error goes (the daemon's log); the client sees only "internal error". */
   onError?: (err: Error, path: string) => void;
@@ -27,7 +30,8 @@ export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
   app.use("*", localOnly(deps.port, API_VERSION));
   app.get("/health", (c) => c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000) }));
-  if (deps.store) app.route("/v1", dataRoutes({ store: deps.store, now }));
+  const queries = deps.queries ?? (deps.store ? inProcessQueries(deps.store) : null);
+  if (queries) app.route("/v1", dataRoutes({ queries, now }));
   else app.all("/v1/*", (c) => c.json({ error: "no database", detail: "this process serves no capture database" }, 503));
   app.route("/", dashboardRoutes());
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -5,13 +5,13 @@ import type * as v from "valibot";
 import { REQUEST_CSV_HEADER, csvLine, requestCsvLine } from "../report/csv.ts";
 import { GROUP_BYS } from "../report/model.ts";
 import type { Period } from "../report/period.ts";
-import { listRequests, requestsAfter, StoreError, type GroupBy, type Store } from "../store/index.ts";
+import { StoreError, type GroupBy } from "../store/index.ts";
 import { filterOf, parseQuery, periodOf, PROJECTS_QUERY, REQUESTS_QUERY, STATS_QUERY } from "./_params.ts";
-import { groupedStats, project, projects, stats } from "./stats.ts";
+import type { Queries } from "./queries.ts";
 import type { LiveRequestsResponse, RequestsResponse } from "./types.ts";
 
 export interface DataDeps {
-  store: Store;
+  queries: Queries;
   now: () => number;
 }
 
@@ -28,43 +28,45 @@ function parse<S extends v.GenericSchema>(c: Context, schema: S, now: number, fa
 export function dataRoutes(deps: DataDeps): Hono {
   const api = new Hono();
 
-  api.get("/stats", (c) => {
+  const q = deps.queries;
+
+  api.get("/stats", async (c) => {
     const p = parse(c, STATS_QUERY, deps.now(), "30d");
-    return p instanceof Response ? p : c.json(stats(deps.store, filterOf(p.q, p.period), p.period!));
+    return p instanceof Response ? p : c.json(await q.stats(filterOf(p.q, p.period), p.period!));
   });
 
-  api.get("/stats/:by", (c) => {
+  api.get("/stats/:by", async (c) => {
     const by = c.req.param("by") as GroupBy;
     if (!GROUP_BYS.includes(by)) return bad(c, `"${by}" is not a grouping: use one of ${GROUP_BYS.join(", ")}`);
     const p = parse(c, STATS_QUERY, deps.now(), "30d");
-    return p instanceof Response ? p : c.json(groupedStats(deps.store, filterOf(p.q, p.period), p.period!, by));
+    return p instanceof Response ? p : c.json(await q.groupedStats(filterOf(p.q, p.period), p.period!, by));
   });
 
-  api.get("/projects", (c) => {
+  api.get("/projects", async (c) => {
     const p = parse(c, PROJECTS_QUERY, deps.now(), "30d");
-    return p instanceof Response ? p : c.json(projects(deps.store, filterOf(p.q, p.period), p.period!));
+    return p instanceof Response ? p : c.json(await q.projects(filterOf(p.q, p.period), p.period!));
   });
 
-  api.get("/projects/:slug", (c) => {
+  api.get("/projects/:slug", async (c) => {
     const p = parse(c, PROJECTS_QUERY, deps.now(), "30d");
     if (p instanceof Response) return p;
     const slug = c.req.param("slug");
-    const found = project(deps.store, slug, filterOf(p.q, p.period), p.period!);
+    const found = await q.project(slug, filterOf(p.q, p.period), p.period!);
     return found ? c.json(found) : c.json({ error: "not found", detail: `no request was ever attributed to project "${slug}"` }, 404);
   });
 
-  api.get("/requests", (c) => {
+  api.get("/requests", async (c) => {
     const p = parse(c, REQUESTS_QUERY, deps.now(), null);
     if (p instanceof Response) return p;
-    const { q } = p;
-    const filter = filterOf(q, p.period);
-    if (q.after !== undefined) {
-      if (q.cursor !== undefined) return bad(c, "use either after (live, oldest first) or cursor (pages, newest first)");
-      const rows = requestsAfter(deps.store, q.after, filter, q.limit ?? 500);
-      return c.json({ rows, lastId: rows.at(-1)?.id ?? q.after } satisfies LiveRequestsResponse);
+    const query = p.q;
+    const filter = filterOf(query, p.period);
+    if (query.after !== undefined) {
+      if (query.cursor !== undefined) return bad(c, "use either after (live, oldest first) or cursor (pages, newest first)");
+      const rows = await q.requestsAfter(query.after, filter, query.limit ?? 500);
+      return c.json({ rows, lastId: rows.at(-1)?.id ?? query.after } satisfies LiveRequestsResponse);
     }
     try {
-      return c.json(listRequests(deps.store, { ...filter, limit: q.limit, cursor: q.cursor }) satisfies RequestsResponse);
+      return c.json((await q.listRequests({ ...filter, limit: query.limit, cursor: query.cursor })) satisfies RequestsResponse);
     } catch (err) {
       if (err instanceof StoreError && err.code === "invalid-cursor") return bad(c, `cursor: ${err.message}`);
       throw err;
@@ -80,13 +82,13 @@ export function dataRoutes(deps: DataDeps): Hono {
     let started = false;
     // One page per pull: a large export never holds the event loop (which also runs the proxy) for long.
     const body = new ReadableStream<string>({
-      pull(controller) {
+      async pull(controller) {
         if (!started) {
           started = true;
           controller.enqueue(`${csvLine(REQUEST_CSV_HEADER)}\r\n`);
           return;
         }
-        const page = listRequests(deps.store, { ...filter, limit: 1000, cursor });
+        const page = await q.listRequests({ ...filter, limit: 1000, cursor });
         if (page.rows.length) controller.enqueue(page.rows.map((r) => `${requestCsvLine(r)}\r\n`).join(""));
         cursor = page.nextCursor;
         if (cursor === null) controller.close();

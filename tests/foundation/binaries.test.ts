@@ -6,7 +6,7 @@ import { writeEffectivePorts } from "../../core/ports/index.ts";
 import { connectThrough } from "../harness/client.ts";
 import { DIST, startEdgeProcess } from "../harness/edge-process.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
-import { BUN, makeSandbox, portsToml, repoRoot, type Sandbox } from "../harness/sandbox.ts";
+import { BUN, makeSandbox, portsToml, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
 
 // A smoke test of the COMPILED executables in dist/. `make test` builds them first; when they
 // are missing (a bare `bun test`) they are built here with the Makefile's COMPILE flags.
@@ -19,16 +19,16 @@ const CLI = join(DIST, "halton-meter");
 const EDGE = join(DIST, "halton-meter-edge");
 const pkg = (await Bun.file(join(repoRoot, "package.json")).json()) as { version: string };
 
-async function compile(entry: string, outfile: string): Promise<void> {
+async function compile(entries: string[], outfile: string): Promise<void> {
   const commit = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: repoRoot }).stdout.toString().trim() || "unknown";
   const date = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   // Built beside the target and renamed over it: a concurrent run never sees half a binary.
   const tmp = `${outfile}.${process.pid}.tmp`;
   const p = Bun.spawnSync(
-    [BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--define", `HALTON_BUILD_COMMIT="${commit}"`, "--define", `HALTON_BUILD_DATE="${date}"`, "--outfile", tmp, entry],
+    [BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--define", `HALTON_BUILD_COMMIT="${commit}"`, "--define", `HALTON_BUILD_DATE="${date}"`, "--outfile", tmp, ...entries],
     { cwd: repoRoot, stdout: "pipe", stderr: "pipe" },
   );
-  if (p.exitCode !== 0) throw new Error(`bun build ${entry} failed: ${p.stderr.toString()}`);
+  if (p.exitCode !== 0) throw new Error(`bun build ${entries.join(" ")} failed: ${p.stderr.toString()}`);
   renameSync(tmp, outfile);
 }
 
@@ -36,8 +36,9 @@ let echo: EchoServer;
 let sb: Sandbox | undefined;
 beforeAll(async () => {
   mkdirSync(DIST, { recursive: true });
-  if (!existsSync(CLI)) await compile("cmd/halton-meter.ts", CLI);
-  if (!existsSync(EDGE)) await compile("cmd/edge.ts", EDGE);
+  // The same entrypoints as the Makefile's DAEMON_ENTRIES: the API's query worker is embedded.
+  if (!existsSync(CLI)) await compile(["cmd/halton-meter.ts", "core/api/query-worker.ts"], CLI);
+  if (!existsSync(EDGE)) await compile(["cmd/edge.ts"], EDGE);
   echo = echoServer();
 }, 120_000);
 afterAll(() => echo?.stop());
@@ -137,6 +138,23 @@ describe("halton-meter-edge", () => {
 });
 
 describe("halton-meter", () => {
+  test("the daemon answers /v1 from the query worker embedded in the binary", async () => {
+    const s = sandbox();
+    s.writeConfig(portsToml(s.ports));
+    const daemon = s.spawn([CLI, "daemon"], { stdout: "ignore", stderr: "pipe" });
+    const api = `http://127.0.0.1:${s.ports.api}`;
+    await waitFor(() => fetch(`${api}/health`).then((r) => r.ok, () => false), "the daemon's /health");
+    const stats = await fetch(`${api}/v1/stats?since=7d`);
+    expect(stats.status).toBe(200);
+    expect(((await stats.json()) as { summary: { requests: number } }).summary.requests).toBe(0);
+    // A store error crosses back from the worker and is still the API's 400.
+    const bad = await fetch(`${api}/v1/requests?cursor=nope`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toStartWith("cursor: ");
+    process.kill(daemon.pid, "SIGTERM");
+    expect(await daemon.exited).toBe(0);
+  });
+
   test("config --json from the binary", async () => {
     const s = sandbox();
     s.writeConfig("[log]\nkeep = 5\n");

@@ -1,0 +1,137 @@
+// The reads behind /v1, in two forms with one interface: in process (tests, a process that has
+// nothing else to do), and in a worker thread for the daemon. The daemon's event loop also
+// relays every stream; a stats query over a large store holds a thread for 100 ms and more, and
+// on that loop it would hold every stream and every handshake with it.
+
+import type { Period } from "../report/period.ts";
+import { listRequests, requestsAfter, StoreError, type GroupBy, type ListOptions, type RequestFilter, type RequestPage, type RequestRecord, type Store, type StoreErrorCode } from "../store/index.ts";
+import { groupedStats, project, projects, stats } from "./stats.ts";
+import type { GroupedStatsResponse, ProjectResponse, ProjectsResponse, StatsResponse } from "./types.ts";
+
+export interface Queries {
+  stats(filter: RequestFilter, period: Period): Promise<StatsResponse>;
+  groupedStats(filter: RequestFilter, period: Period, by: GroupBy): Promise<GroupedStatsResponse>;
+  projects(filter: RequestFilter, period: Period): Promise<ProjectsResponse>;
+  project(slug: string, filter: RequestFilter, period: Period): Promise<ProjectResponse | null>;
+  listRequests(opts: ListOptions): Promise<RequestPage>;
+  requestsAfter(afterId: number, filter: RequestFilter, limit: number): Promise<RequestRecord[]>;
+  close(): void;
+}
+
+type Op = Exclude<keyof Queries, "close">;
+
+/** The functions a query names, run against `store` on the calling thread. */
+export function runQuery(store: Store, op: Op, args: unknown[]): unknown {
+  const [a, b, c] = args as [never, never, never];
+  switch (op) {
+    case "stats":
+      return stats(store, a, b);
+    case "groupedStats":
+      return groupedStats(store, a, b, c);
+    case "projects":
+      return projects(store, a, b);
+    case "project":
+      return project(store, a, b, c);
+    case "listRequests":
+      return listRequests(store, a);
+    case "requestsAfter":
+      return requestsAfter(store, a, b, c);
+  }
+}
+
+function queriesVia(call: (op: Op, args: unknown[]) => Promise<unknown>, close: () => void): Queries {
+  const via =
+    <T>(op: Op) =>
+    (...args: unknown[]) =>
+      call(op, args) as Promise<T>;
+  return {
+    stats: via("stats"),
+    groupedStats: via("groupedStats"),
+    projects: via("projects"),
+    project: via("project"),
+    listRequests: via("listRequests"),
+    requestsAfter: via("requestsAfter"),
+    close,
+  };
+}
+
+/** Reads on the calling thread. */
+export function inProcessQueries(store: Store): Queries {
+  return queriesVia(async (op, args) => runQuery(store, op, args), () => {});
+}
+
+/** What crosses from the worker: a value, or an error to rebuild on this side. */
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; store: { code: StoreErrorCode; hint: string | null } | null; message: string };
+export type Request = { id: number; dbPath: string; op: Op; args: unknown[] };
+
+/**
+ * The worker's module: its source file, or the copy `bun build --compile` embeds (the Makefile
+ * passes it as a second entrypoint; embedded files are named from the repository root).
+ */
+const WORKER_MODULE = import.meta.url.includes("$bunfs") ? "./core/api/query-worker.ts" : new URL("./query-worker.ts", import.meta.url).href;
+
+/** A worker with no query for this long is ended; the next query starts another (~20 ms). */
+const IDLE_MS = 60_000;
+/** A query that takes longer fails (500), and its worker is replaced. */
+const QUERY_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads in a worker thread with its own read-only connection to `dbPath`. Started on the first
+ * query, ended when idle; a worker that dies fails the queries it held, and the next one starts
+ * a fresh worker.
+ */
+export function workerQueries(dbPath: string, opts: { idleMs?: number; timeoutMs?: number; module?: string } = {}): Queries {
+  const idleMs = opts.idleMs ?? IDLE_MS;
+  const timeoutMs = opts.timeoutMs ?? QUERY_TIMEOUT_MS;
+  let worker: Worker | null = null;
+  let nextId = 1;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const stop = (why: string) => {
+    clearTimeout(idleTimer);
+    const w = worker;
+    worker = null;
+    w?.terminate();
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      pending.delete(id);
+      p.reject(new Error(why));
+    }
+  };
+
+  const start = (): Worker => {
+    const w = new Worker(opts.module ?? WORKER_MODULE);
+    (w as Worker & { unref(): void }).unref(); // an idle worker never keeps the daemon alive
+    w.onmessage = (e: MessageEvent<Reply>) => {
+      const r = e.data;
+      const p = pending.get(r.id);
+      if (!p) return;
+      pending.delete(r.id);
+      clearTimeout(p.timer);
+      if (r.ok) p.resolve(r.value);
+      else p.reject(r.store ? new StoreError(r.store.code, r.message, r.store.hint ? { hint: r.store.hint } : {}) : new Error(r.message));
+      if (pending.size === 0) idleTimer = setTimeout(() => pending.size === 0 && stop("idle"), idleMs);
+    };
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      if (worker === w) stop(`the query worker failed: ${e.message}`);
+    };
+    w.addEventListener("close", () => {
+      if (worker === w) stop("the query worker exited");
+    });
+    return w;
+  };
+
+  const call = (op: Op, args: unknown[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      clearTimeout(idleTimer);
+      worker ??= start();
+      const id = nextId++;
+      const timer = setTimeout(() => stop(`the query took longer than ${timeoutMs} ms`), timeoutMs);
+      pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, dbPath, op, args } satisfies Request);
+    });
+
+  return queriesVia(call, () => stop("closed"));
+}
