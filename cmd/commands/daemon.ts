@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { createApi } from "../../core/api/app.ts";
-import { workerQueries } from "../../core/api/queries.ts";
+import { QUERY_TIMEOUT_MS, workerQueries } from "../../core/api/queries.ts";
 import { pidForConnection } from "../../core/attribution/proc-net.ts";
 import { procView } from "../../core/attribution/proc-view.ts";
 import { attributeProject } from "../../core/attribution/project.ts";
@@ -112,7 +112,9 @@ export default defineCommand({
         queries,
         onError: (err, path) => log.event("api.error", { path, reason: err.message }, "error"),
       });
-      api = Bun.serve({ hostname: "127.0.0.1", port: ports.api, fetch: app.fetch });
+      // Bun.serve cuts a connection that has sent nothing for `idleTimeout` (10 s by default), even
+      // while its handler waits on the query worker: allow the worker's whole query budget.
+      api = Bun.serve({ hostname: "127.0.0.1", port: ports.api, fetch: app.fetch, idleTimeout: QUERY_TIMEOUT_MS / 1000 + 15 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return fatal(code === "EADDRINUSE" ? `a daemon port (${ports.internal} or ${ports.api}) on 127.0.0.1 is taken by another process` : (err as Error).message, "run `halton-meter status` to see the ports in use");

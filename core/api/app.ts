@@ -31,7 +31,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.use("*", localOnly(deps.port, API_VERSION));
   app.get("/health", (c) => c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000) }));
   const queries = deps.queries ?? (deps.store ? inProcessQueries(deps.store) : null);
-  if (queries) app.route("/v1", dataRoutes({ queries, now }));
+  if (queries) app.route("/v1", dataRoutes({ queries, now, onError: deps.onError }));
   else app.all("/v1/*", (c) => c.json({ error: "no database", detail: "this process serves no capture database" }, 503));
   app.route("/", dashboardRoutes());
   app.notFound((c) => c.json({ error: "not found" }, 404));

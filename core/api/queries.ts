@@ -73,45 +73,55 @@ const WORKER_MODULE = import.meta.url.includes("$bunfs") ? "./core/api/query-wor
 /** A worker with no query for this long is ended; the next query starts another (~20 ms). */
 const IDLE_MS = 60_000;
 /** A query that takes longer fails (500), and its worker is replaced. */
-const QUERY_TIMEOUT_MS = 30_000;
+export const QUERY_TIMEOUT_MS = 30_000;
 
 /**
  * Reads in a worker thread with its own read-only connection to `dbPath`. Started on the first
- * query, ended when idle; a worker that dies fails the queries it held, and the next one starts
- * a fresh worker.
+ * query, ended when idle. The worker answers in order, so only the query it is running is timed;
+ * a worker that dies or overruns fails the queries it held, and the next query starts a fresh one.
  */
 export function workerQueries(dbPath: string, opts: { idleMs?: number; timeoutMs?: number; module?: string } = {}): Queries {
   const idleMs = opts.idleMs ?? IDLE_MS;
   const timeoutMs = opts.timeoutMs ?? QUERY_TIMEOUT_MS;
   let worker: Worker | null = null;
+  let closed = false;
   let nextId = 1;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
+  /** In the order sent, which is the order the worker answers in. */
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let runningTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   const stop = (why: string) => {
     clearTimeout(idleTimer);
+    clearTimeout(runningTimer);
     const w = worker;
     worker = null;
     w?.terminate();
-    for (const [id, p] of pending) {
-      clearTimeout(p.timer);
-      pending.delete(id);
-      p.reject(new Error(why));
-    }
+    const failed = [...pending.values()];
+    pending.clear();
+    for (const p of failed) p.reject(new Error(why));
+  };
+
+  /** The first pending query is the one the worker is running: time it, or wait idle. */
+  const timeHead = () => {
+    clearTimeout(runningTimer);
+    clearTimeout(idleTimer);
+    if (pending.size > 0) runningTimer = setTimeout(() => stop(`the query took longer than ${timeoutMs} ms`), timeoutMs);
+    else idleTimer = setTimeout(() => pending.size === 0 && stop("idle"), idleMs);
   };
 
   const start = (): Worker => {
     const w = new Worker(opts.module ?? WORKER_MODULE);
     (w as Worker & { unref(): void }).unref(); // an idle worker never keeps the daemon alive
     w.onmessage = (e: MessageEvent<Reply>) => {
+      if (worker !== w) return;
       const r = e.data;
       const p = pending.get(r.id);
       if (!p) return;
       pending.delete(r.id);
-      clearTimeout(p.timer);
+      timeHead();
       if (r.ok) p.resolve(r.value);
       else p.reject(r.store ? new StoreError(r.store.code, r.message, r.store.hint ? { hint: r.store.hint } : {}) : new Error(r.message));
-      if (pending.size === 0) idleTimer = setTimeout(() => pending.size === 0 && stop("idle"), idleMs);
     };
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
@@ -125,13 +135,20 @@ export function workerQueries(dbPath: string, opts: { idleMs?: number; timeoutMs
 
   const call = (op: Op, args: unknown[]) =>
     new Promise<unknown>((resolve, reject) => {
-      clearTimeout(idleTimer);
+      if (closed) return reject(new Error("closed: the daemon is stopping"));
       worker ??= start();
       const id = nextId++;
-      const timer = setTimeout(() => stop(`the query took longer than ${timeoutMs} ms`), timeoutMs);
-      pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, dbPath, op, args } satisfies Request);
+      try {
+        worker.postMessage({ id, dbPath, op, args } satisfies Request);
+      } catch (err) {
+        return reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      pending.set(id, { resolve, reject });
+      if (pending.size === 1) timeHead();
     });
 
-  return queriesVia(call, () => stop("closed"));
+  return queriesVia(call, () => {
+    closed = true;
+    stop("closed: the daemon is stopping");
+  });
 }

@@ -13,11 +13,20 @@ self.onmessage = (e: MessageEvent<Request>) => {
   const { id, dbPath, op, args } = e.data;
   let reply: Reply;
   try {
-    store ??= openStoreReadOnly(dbPath);
-    reply = { id, ok: true, value: runQuery(store, op, args) };
+    const s = (store ??= openStoreReadOnly(dbPath));
+    // One read transaction: a query's parts (a summary and its breakdowns) see the same rows,
+    // whatever the daemon's writer commits meanwhile on its own connection.
+    reply = { id, ok: true, value: s.db.transaction(() => runQuery(s, op, args))() };
   } catch (err) {
     const se = err instanceof StoreError ? { code: err.code, hint: err.hint } : null;
     reply = { id, ok: false, store: se, message: err instanceof Error ? err.message : String(err) };
+    // A connection that failed (I/O, a file moved or replaced) is opened afresh for the next query.
+    if (!se && store) {
+      try {
+        store.close();
+      } catch {}
+      store = null;
+    }
   }
   postMessage(reply);
 };

@@ -13,6 +13,8 @@ import type { LiveRequestsResponse, RequestsResponse } from "./types.ts";
 export interface DataDeps {
   queries: Queries;
   now: () => number;
+  /** Where a failure after the answer started (a CSV export cut short) is reported. */
+  onError?: (err: Error, path: string) => void;
 }
 
 const bad = (c: Context, message: string) => c.json({ error: "invalid request", detail: message }, 400);
@@ -88,10 +90,17 @@ export function dataRoutes(deps: DataDeps): Hono {
           controller.enqueue(`${csvLine(REQUEST_CSV_HEADER)}\r\n`);
           return;
         }
-        const page = await q.listRequests({ ...filter, limit: 1000, cursor });
-        if (page.rows.length) controller.enqueue(page.rows.map((r) => `${requestCsvLine(r)}\r\n`).join(""));
-        cursor = page.nextCursor;
-        if (cursor === null) controller.close();
+        try {
+          const page = await q.listRequests({ ...filter, limit: 1000, cursor });
+          if (page.rows.length) controller.enqueue(page.rows.map((r) => `${requestCsvLine(r)}\r\n`).join(""));
+          cursor = page.nextCursor;
+          if (cursor === null) controller.close();
+        } catch (err) {
+          // The 200 and part of the file are out: the download ends short, and the log says why.
+          const e = err instanceof Error ? err : new Error(String(err));
+          deps.onError?.(e, c.req.path);
+          controller.error(e);
+        }
       },
     });
     return c.body(body.pipeThrough(new TextEncoderStream()), 200, {

@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
+import { createApi } from "../../core/api/app.ts";
 import { inProcessQueries, type Queries, workerQueries } from "../../core/api/queries.ts";
 import type { Period } from "../../core/report/period.ts";
 import { insertRows, openStore, StoreError, type Store } from "../../core/store/index.ts";
@@ -107,22 +108,62 @@ describe("errors", () => {
   });
 
   test("an idle worker is ended; the next query starts another and is answered", async () => {
-    const q = workerQueries(tmp.path("db.sqlite"), { idleMs: 50 });
+    // Each worker answers every query with an id of its own: which worker answered is visible.
+    const q = workerQueries(tmp.path("db.sqlite"), { idleMs: 100, module: idWorker() });
     try {
-      const a = await q.listRequests({ limit: 3 });
-      await Bun.sleep(200);
-      expect(await q.listRequests({ limit: 3 })).toEqual(a);
+      const a = await q.stats(filter, period);
+      expect(await q.stats(filter, period)).toBe(a); // busy: the same worker
+      await Bun.sleep(400);
+      const b = await q.stats(filter, period);
+      expect(b).not.toBe(a); // idle for longer than idleMs: that one was ended, this is another
     } finally {
       q.close();
     }
   });
 
-  test("close fails what is still pending and ends the worker", async () => {
+  test("only the query the worker is running is timed, not the ones waiting behind it", async () => {
+    // Each query takes 100 ms of the worker's time; five at once take 500 ms, over the 400 ms budget.
+    const slow = tmp.path("slow-worker.ts");
+    writeFileSync(slow, "self.onmessage = (e) => { const t = performance.now(); while (performance.now() - t < 100) {} postMessage({ id: e.data.id, ok: true, value: e.data.id }); };\n");
+    const q = workerQueries(tmp.path("db.sqlite"), { module: slow, timeoutMs: 400 });
+    try {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => q.stats(filter, period)));
+      expect(answers.length).toBe(5);
+    } finally {
+      q.close();
+    }
+  });
+
+  test("close fails what is still pending, ends the worker, and refuses later queries", async () => {
     const silent = tmp.path("silent-worker-2.ts");
     writeFileSync(silent, "self.onmessage = () => {};\n");
     const q = workerQueries(tmp.path("db.sqlite"), { module: silent });
     const pending = q.stats(filter, period);
     q.close();
     await expect(pending).rejects.toThrow("closed");
+    await expect(q.stats(filter, period)).rejects.toThrow("closed: the daemon is stopping");
   });
 });
+
+describe("the API over a query that fails mid-export", () => {
+  test("a CSV export cut short by a failed page ends the download and reports the error", async () => {
+    const failing: Queries = {
+      ...inProcessQueries(store),
+      listRequests: () => Promise.reject(new Error("the query worker exited")),
+    };
+    const errors: string[] = [];
+    const app = createApi({ version: "t", pid: 1, startedAt: NOW, port: () => 48766, queries: failing, now: () => NOW, onError: (e) => errors.push(e.message) });
+    const res = await app.request("http://127.0.0.1:48766/v1/requests.csv?since=30d", { headers: { host: "127.0.0.1:48766" } });
+    expect(res.status).toBe(200);
+    const body = await res.text().catch((e: unknown) => `cut: ${(e as Error).message}`);
+    expect(body).not.toContain("seed-");
+    expect(errors).toEqual(["the query worker exited"]);
+  });
+});
+
+/** A worker module whose every answer is the id of the worker instance that gave it. */
+function idWorker(): string {
+  const path = tmp.path("id-worker.ts");
+  writeFileSync(path, "const me = crypto.randomUUID();\nself.onmessage = (e) => postMessage({ id: e.data.id, ok: true, value: me });\n");
+  return path;
+}

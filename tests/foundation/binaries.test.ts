@@ -141,7 +141,7 @@ describe("halton-meter", () => {
   test("the daemon answers /v1 from the query worker embedded in the binary", async () => {
     const s = sandbox();
     s.writeConfig(portsToml(s.ports));
-    const daemon = s.spawn([CLI, "daemon"], { stdout: "ignore", stderr: "pipe" });
+    const daemon = s.spawn([CLI, "daemon"], { stdout: "ignore", stderr: "ignore" });
     const api = `http://127.0.0.1:${s.ports.api}`;
     await waitFor(() => fetch(`${api}/health`).then((r) => r.ok, () => false), "the daemon's /health");
     const stats = await fetch(`${api}/v1/stats?since=7d`);

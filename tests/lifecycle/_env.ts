@@ -24,12 +24,13 @@ export function compiledBinaries(): Promise<Binaries> {
   compiled ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "hm-lifecycle-bin-"));
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const build = async (entry: string, out: string) => {
-      const p = Bun.spawn([BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--outfile", join(dir, out), join(repoRoot, entry)], { stdout: "ignore", stderr: "pipe", cwd: repoRoot });
+    const build = async (entries: string[], out: string) => {
+      const p = Bun.spawn([BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--outfile", join(dir, out), ...entries.map((e) => join(repoRoot, e))], { stdout: "ignore", stderr: "pipe", cwd: repoRoot });
       const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-      if (code !== 0) throw new Error(`compiling ${entry} failed: ${err}`);
+      if (code !== 0) throw new Error(`compiling ${entries.join(" ")} failed: ${err}`);
     };
-    await Promise.all([build("cmd/halton-meter.ts", "halton-meter"), build("cmd/edge.ts", "halton-meter-edge")]);
+    // The Makefile's DAEMON_ENTRIES: the API's query worker is embedded beside the CLI.
+    await Promise.all([build(["cmd/halton-meter.ts", "core/api/query-worker.ts"], "halton-meter"), build(["cmd/edge.ts"], "halton-meter-edge")]);
     return { meter: join(dir, "halton-meter"), edge: join(dir, "halton-meter-edge") };
   })();
   return compiled;
