@@ -4,6 +4,7 @@
 import { openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { rssBytes } from "../tests/harness/edge-process.ts";
 
 export const BUN = process.execPath;
 export const ROOT = join(import.meta.dir, "..");
@@ -74,12 +75,8 @@ export function makeProcs(dir: string, baseEnv: Record<string, string>): Procs {
 
 /** VmRSS in MB, or NaN once the process has gone. */
 export function rssMB(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
+  const bytes = rssBytes(pid);
+  return bytes === null ? Number.NaN : bytes / (1024 * 1024);
 }
 
 export function freePort(): number {

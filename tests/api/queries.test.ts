@@ -86,9 +86,7 @@ describe("errors", () => {
   });
 
   test("a worker that dies fails the query it held, and the next query gets a fresh worker", async () => {
-    const crashing = tmp.path("crashing-worker.ts");
-    writeFileSync(crashing, "self.onmessage = () => { throw new Error('boom'); };\n");
-    const q = workerQueries(tmp.path("db.sqlite"), { module: crashing });
+    const q = workerQueries(tmp.path("db.sqlite"), { module: fixtureWorker("crashing", "self.onmessage = () => { throw new Error('boom'); };") });
     try {
       for (let i = 0; i < 2; i++) await expect(q.stats(filter, period)).rejects.toThrow(/the query worker failed: .*boom/);
     } finally {
@@ -97,9 +95,7 @@ describe("errors", () => {
   });
 
   test("a query that never ends fails after the timeout instead of holding its caller", async () => {
-    const silent = tmp.path("silent-worker.ts");
-    writeFileSync(silent, "self.onmessage = () => {};\n");
-    const q = workerQueries(tmp.path("db.sqlite"), { module: silent, timeoutMs: 300 });
+    const q = workerQueries(tmp.path("db.sqlite"), { module: fixtureWorker("silent", SILENT), timeoutMs: 300 });
     try {
       await expect(q.stats(filter, period)).rejects.toThrow("the query took longer than 300 ms");
     } finally {
@@ -109,7 +105,8 @@ describe("errors", () => {
 
   test("an idle worker is ended; the next query starts another and is answered", async () => {
     // Each worker answers every query with an id of its own: which worker answered is visible.
-    const q = workerQueries(tmp.path("db.sqlite"), { idleMs: 100, module: idWorker() });
+    const idWorker = fixtureWorker("id", "const me = crypto.randomUUID();\nself.onmessage = (e) => postMessage({ id: e.data.id, ok: true, value: me });");
+    const q = workerQueries(tmp.path("db.sqlite"), { idleMs: 100, module: idWorker });
     try {
       const a = await q.stats(filter, period);
       expect(await q.stats(filter, period)).toBe(a); // busy: the same worker
@@ -123,8 +120,7 @@ describe("errors", () => {
 
   test("only the query the worker is running is timed, not the ones waiting behind it", async () => {
     // Each query takes 100 ms of the worker's time; five at once take 500 ms, over the 400 ms budget.
-    const slow = tmp.path("slow-worker.ts");
-    writeFileSync(slow, "self.onmessage = (e) => { const t = performance.now(); while (performance.now() - t < 100) {} postMessage({ id: e.data.id, ok: true, value: e.data.id }); };\n");
+    const slow = fixtureWorker("slow", "self.onmessage = (e) => { const t = performance.now(); while (performance.now() - t < 100) {} postMessage({ id: e.data.id, ok: true, value: e.data.id }); };");
     const q = workerQueries(tmp.path("db.sqlite"), { module: slow, timeoutMs: 400 });
     try {
       const answers = await Promise.all(Array.from({ length: 5 }, () => q.stats(filter, period)));
@@ -135,9 +131,7 @@ describe("errors", () => {
   });
 
   test("close fails what is still pending, ends the worker, and refuses later queries", async () => {
-    const silent = tmp.path("silent-worker-2.ts");
-    writeFileSync(silent, "self.onmessage = () => {};\n");
-    const q = workerQueries(tmp.path("db.sqlite"), { module: silent });
+    const q = workerQueries(tmp.path("db.sqlite"), { module: fixtureWorker("silent", SILENT) });
     const pending = q.stats(filter, period);
     q.close();
     await expect(pending).rejects.toThrow("closed");
@@ -161,9 +155,12 @@ describe("the API over a query that fails mid-export", () => {
   });
 });
 
-/** A worker module whose every answer is the id of the worker instance that gave it. */
-function idWorker(): string {
-  const path = tmp.path("id-worker.ts");
-  writeFileSync(path, "const me = crypto.randomUUID();\nself.onmessage = (e) => postMessage({ id: e.data.id, ok: true, value: me });\n");
+/** A worker that never answers. */
+const SILENT = "self.onmessage = () => {};";
+
+/** A stand-in worker module (misbehaving on purpose) written to the temp dir; its path. */
+function fixtureWorker(name: string, source: string): string {
+  const path = tmp.path(`${name}-worker.ts`);
+  writeFileSync(path, `${source}\n`);
   return path;
 }

@@ -34,14 +34,17 @@ export function readLog(file: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-export function rssBytes(pid: number): number | null {
+/** A size line of /proc/PID/status in bytes (VmRSS: resident now; VmHWM: the most it ever was), or null once the process has gone. */
+export function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number | null {
   try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
   }
 }
+
+export const rssBytes = (pid: number): number | null => procStatusBytes(pid, "VmRSS");
 
 export interface StartOptions {
   /** Wait for `edge.startup.ready` (default true). */

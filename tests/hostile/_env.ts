@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { rssBytes } from "../harness/edge-process.ts";
+import { procStatusBytes, rssBytes } from "../harness/edge-process.ts";
 import { type FakeProvider, type Script, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
 import { BUN, canConnect, makeSandbox, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
 import { configText, healthy } from "../daemon/_env.ts";
@@ -73,14 +73,7 @@ export async function startHostileEnv(opts: { script?: Script; extraToml?: strin
 }
 
 /** VmHWM: the largest resident size the process ever had, so "bounded throughout", not just now. */
-export function peakRssBytes(pid: number): number | null {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
+export const peakRssBytes = (pid: number): number | null => procStatusBytes(pid, "VmHWM");
 
 export interface Vitals {
   daemonAlive: boolean;
