@@ -38,7 +38,6 @@ export type Acquired = { ok: true; conn: UpstreamConn } | { ok: false; kind: Ups
 const IDLE_MS = 4000;
 const IDLE_PER_HOST = 16;
 
-
 export class UpstreamPool {
   private idle = new Map<string, UpstreamConn[]>();
   private readonly extraCa: string | null;
@@ -72,7 +71,12 @@ export class UpstreamPool {
   release(conn: UpstreamConn): void {
     if (conn.closed) return;
     conn.reused = true;
-    conn.socket.data.on = { ...idleEvents(), close: () => this.forget(conn), end: () => this.forget(conn) };
+    // Idle here, a connection ends when the provider says so: its keep-alive timeout sends a FIN,
+    // and since sockets are opened half-open (allowHalfOpen) our side stays open, in CLOSE_WAIT
+    // for good, until we close it. A provider that writes unasked (a 408 before it closes) is done
+    // with the connection too: the next request sent on it would meet its close.
+    const spent = () => this.destroy(conn);
+    conn.socket.data.on = { ...idleEvents(), data: spent, end: spent, close: () => this.forget(conn) };
     const list = this.idle.get(conn.key) ?? [];
     if (list.length >= IDLE_PER_HOST) return void this.destroy(conn);
     list.push(conn);
