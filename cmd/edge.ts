@@ -7,6 +7,7 @@ import { formatConfigError, loadConfig } from "../core/config/index.ts";
 import { httpProxyConnector } from "../core/proxy/connect.ts";
 import { startEdge } from "../core/edge/server.ts";
 import { interceptedHosts } from "../core/intercept.ts";
+import { installCrashGuard } from "../core/log/crash-guard.ts";
 import { createJsonlLog } from "../core/log/jsonl.ts";
 import { meterHome, statePaths } from "../core/paths.ts";
 import { daemonPortsHeld, readEffectivePorts, resolvePorts } from "../core/ports/index.ts";
@@ -30,6 +31,7 @@ if (!loaded.ok) {
 }
 const config = loaded.config;
 const log = createJsonlLog({ file: paths.edgeLog, maxBytes: config.log.max_bytes, keep: config.log.keep });
+installCrashGuard(log, "edge");
 for (const w of loaded.warnings) log.event("edge.config.warning", { warning: w }, "warn");
 
 const chosen = resolvePorts(paths.effectivePorts, config, daemonPortsHeld(paths.effectivePorts, config));

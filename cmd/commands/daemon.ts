@@ -6,6 +6,7 @@ import { procView } from "../../core/attribution/proc-view.ts";
 import { attributeProject } from "../../core/attribution/project.ts";
 import { rowFor } from "../../core/capture/row.ts";
 import { interceptedHosts } from "../../core/intercept.ts";
+import { installCrashGuard } from "../../core/log/crash-guard.ts";
 import { createJsonlLog } from "../../core/log/jsonl.ts";
 import { selfTestRow } from "../../core/mitm/self-test.ts";
 import { type ClientInfo, startMitmServer } from "../../core/mitm/server.ts";
@@ -28,6 +29,7 @@ export default defineCommand({
     const { paths, config, term } = cliContext();
     const startedAt = Date.now();
     const log = createJsonlLog({ file: paths.daemonLog, maxBytes: config.log.max_bytes, keep: config.log.keep });
+    installCrashGuard(log, "daemon");
     const fatal = (message: string, hint?: string): never => {
       log.event("daemon.exit", { reason: message }, "error");
       throw new UserError(message, hint);

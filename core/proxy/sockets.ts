@@ -4,6 +4,7 @@
 // swapping callbacks, never by re-creating the socket.
 
 import type { Socket, SocketHandler } from "bun";
+import { reportBug } from "../log/crash-guard.ts";
 import { Pipe } from "./pipe.ts";
 
 export interface SocketEvents {
@@ -30,27 +31,50 @@ export type Sock = Socket<SocketState>;
 const noop = () => {};
 export const idleEvents = (): SocketEvents => ({ data: noop, drain: noop, end: noop, close: noop });
 
-function guard(fn: () => void): void {
+/**
+ * A callback that threw is a bug, and it must cost one connection, not the process: it is logged
+ * (`proxy.callback_error`) and the socket terminated, which runs its owner's close path at once
+ * (Bun calls `close` inside `terminate()`), so the client sees the connection end instead of a
+ * socket left half-alive with nobody driving it. A throwing `close` is already that path.
+ */
+function failed(s: Sock, callback: string, thrown: unknown): void {
+  reportBug("proxy.callback_error", thrown, { callback });
+  if (callback !== "close" && callback !== "connectError") s.terminate();
+}
+
+/** Bun's own socket and TLS errors carry an errno-style code (EPROTO, ECONNRESET); a bug's do not. */
+const isSocketFault = (err: unknown): boolean => err instanceof Error && /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code));
+
+function guard(s: Sock, callback: string, fn: () => void): void {
   try {
     fn();
-  } catch {
-    // A callback bug must not escape into Bun's event loop: the owner's close path cleans up.
+  } catch (err) {
+    failed(s, callback, err);
   }
 }
 
 export const forwardingHandlers: SocketHandler<SocketState> = {
-  open: (s) => guard(() => s.data.on.open?.()),
-  data: (s, d) => guard(() => s.data.on.data(d)),
-  drain: (s) => guard(() => s.data.on.drain()),
-  end: (s) => guard(() => s.data.on.end()),
-  close: (s, err) => guard(() => s.data.on.close(err)),
-  error: (s, err) => guard(() => s.data.on.close(err)),
-  connectError: (s, err) => guard(() => (s.data.on.connectError ?? s.data.on.close)(err)),
+  open: (s) => guard(s, "open", () => s.data.on.open?.()),
+  data: (s, d) => guard(s, "data", () => s.data.on.data(d)),
+  drain: (s) => guard(s, "drain", () => s.data.on.drain()),
+  end: (s) => guard(s, "end", () => s.data.on.end()),
+  // `data` is unset on a socket whose owner's `open` threw before setting it.
+  close: (s, err) => guard(s, "close", () => s.data?.on.close(err)),
+  // Bun 1.4.4 calls `error` for a TLS fault (EPROTO: a bad record), then closes the socket as
+  // usual (a peer's reset arrives as `close` alone), and when a handler it ran threw: one that an
+  // owner put in place of these, such as a listener's `open` or a TLS upgrade's `handshake`. That
+  // socket Bun leaves open, so it is failed like any other (tests/proxy/callback-error.test.ts).
+  error: (s, err) => {
+    if (!isSocketFault(err)) reportBug("proxy.callback_error", err, { callback: "handler" });
+    forwardingHandlers.close!(s, err);
+    s.terminate();
+  },
+  connectError: (s, err) => guard(s, "connectError", () => (s.data.on.connectError ?? s.data.on.close)(err)),
   // Every deadline is one of our own timers. Bun arms a 120 s timer on each accepted socket that
   // traffic does not reset (tests/proxy/long-lived.test.ts): acting on it would cut a long
   // stream at two minutes. `disarmAcceptTimer` turns it off; an event that still comes is ignored.
-  timeout: (s) => guard(() => s.data.on.timeout?.()),
-  handshake: (s, ok, err) => guard(() => s.data.on.handshake?.(ok, err)),
+  timeout: (s) => guard(s, "timeout", () => s.data.on.timeout?.()),
+  handshake: (s, ok, err) => guard(s, "handshake", () => s.data.on.handshake?.(ok, err)),
 };
 
 /** Turns off the 120 s timer Bun starts on every accepted socket (see `timeout` above). */
