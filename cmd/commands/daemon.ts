@@ -11,7 +11,7 @@ import { createJsonlLog } from "../../core/log/jsonl.ts";
 import { selfTestRow } from "../../core/mitm/self-test.ts";
 import { type ClientInfo, startMitmServer } from "../../core/mitm/server.ts";
 import { UpstreamPool } from "../../core/mitm/upstream.ts";
-import { resolvePorts } from "../../core/ports/index.ts";
+import { resolvePorts, runningEdgePort } from "../../core/ports/index.ts";
 import { createObserver } from "../../core/providers/index.ts";
 import { proxyOffAtExit, proxyOnAtStartup } from "../../core/service/daemon-proxy.ts";
 import { processRunner } from "../../core/service/runner.ts";
@@ -35,7 +35,9 @@ export default defineCommand({
       throw new UserError(message, hint);
     };
 
-    const chosen = resolvePorts(paths.effectivePorts, config);
+    // The port our running edge holds is ours and is where shells point: a corrupt, deleted or
+    // rewritten effective-ports.json is put right to it, never re-chosen around it.
+    const chosen = resolvePorts(paths.effectivePorts, config, new Set(), runningEdgePort(paths.home));
     if (!chosen.ok) fatal(chosen.message);
     const ports = chosen.ok ? chosen.ports : { edge: 0, internal: 0, api: 0 };
 

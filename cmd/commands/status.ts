@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { formatConfigError, loadConfig } from "../../core/config/index.ts";
 import { readEffectivePorts } from "../../core/ports/index.ts";
 import { fetchHealth } from "../../core/service/health.ts";
 import type { ServiceStatus } from "../../core/service/supervisor.ts";
@@ -22,7 +23,11 @@ export default defineCommand({
     json: { type: "boolean", description: "Print JSON" },
   },
   async run({ args }) {
-    const { paths, term, platform, sentinels } = await lifecycleContext();
+    // Status reports a broken config.toml (with its line and key) instead of refusing to run:
+    // the edge keeps tunnelling on its defaults meanwhile, and this is where people look.
+    const { paths, term, platform, sentinels } = await lifecycleContext({ lenient: true });
+    const loaded = loadConfig(paths.config);
+    const configError = loaded.ok ? null : loaded.error;
     const sup = platform.supervisor;
     const unavailable = await sup.unavailable();
     const services = unavailable ? [] : await sup.status();
@@ -38,6 +43,7 @@ export default defineCommand({
           {
             supervisor: { kind: sup.kind, description: sup.describe(), unavailable },
             mode: sentinels.mode,
+            config: configError ? { ok: false, error: { ...configError, line: configError.line ?? null }, said: formatConfigError(configError) } : { ok: true },
             sentinels,
             services,
             ports: ports.ok ? { edge: ports.ports.edge, internal: ports.ports.internal, api: ports.ports.api } : null,
@@ -53,6 +59,7 @@ export default defineCommand({
     }
     const rows: Array<readonly [string, string]> = [
       ["supervisor", sup.describe()],
+      ...(configError ? [["config", `BROKEN: ${formatConfigError(configError)}; the edge tunnels on its defaults meanwhile, and the daemon refuses to start until it is fixed`] as const] : []),
       ["install mode", sentinels.mode ? `${sentinels.mode}${sentinels.gracefulStop ? " (daemon stopped on purpose)" : ""}` : "not installed (run `halton-meter init`)"],
       ...services.map((s) => [s.name, `${STATE_WORD[s.state]}${s.pid ? `  pid ${s.pid}` : ""}  ${s.detail}`] as const),
       ["ports", ports.ok ? `edge 127.0.0.1:${ports.ports.edge}  daemon 127.0.0.1:${ports.ports.internal}  api 127.0.0.1:${ports.ports.api}` : ports.message],

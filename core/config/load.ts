@@ -1,12 +1,15 @@
 import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { parseTOML } from "confbox";
 import * as v from "valibot";
+import { lineOfKey } from "./_locate.ts";
 import { type Config, configSchema, KNOWN_KEYS } from "./schema.ts";
 
 export interface ConfigError {
   file: string;
   /** Dotted key path ("daemon.edge_port"), or null when the file as a whole is at fault. */
   key: string | null;
+  /** The 1-based line at fault (the TOML error's, or the key's), when it is known. */
+  line?: number;
   message: string;
 }
 
@@ -14,8 +17,9 @@ export type ConfigResult =
   | { ok: true; config: Config; warnings: string[]; pinned: Set<string> }
   | { ok: false; error: ConfigError };
 
+/** One line: file, key, what is wrong and the key's line (a TOML error says its line itself). */
 export function formatConfigError(e: ConfigError): string {
-  return e.key ? `${e.file}: ${e.key}: ${e.message}` : `${e.file}: ${e.message}`;
+  return e.key ? `${e.file}: ${e.key}: ${e.message}${e.line ? ` (line ${e.line})` : ""}` : `${e.file}: ${e.message}`;
 }
 
 /** The defaults: what an absent config file means. */
@@ -58,8 +62,12 @@ export function parseConfigText(text: string, file = "config.toml"): ConfigResul
     const e = err as { message?: string; line?: number; column?: number };
     const what = (e.message ?? "invalid TOML").split("\n")[0]!.replace(/^Invalid TOML document: /, "");
     const where = e.line ? ` at line ${e.line}, column ${e.column ?? 1}` : "";
-    return { ok: false, error: { file, key: null, message: `is not valid TOML${where}: ${what}` } };
+    return { ok: false, error: { file, key: null, ...(e.line && { line: e.line }), message: `is not valid TOML${where}: ${what}` } };
   }
+  const keyError = (path: string[], message: string): ConfigResult => {
+    const line = lineOfKey(text, path);
+    return { ok: false, error: { file, key: path.join(".") || null, ...(line !== null && { line }), message } };
+  };
   const warnings: string[] = [];
   const pinned = new Set<string>();
   const input: Record<string, Record<string, unknown>> = {};
@@ -67,10 +75,10 @@ export function parseConfigText(text: string, file = "config.toml"): ConfigResul
     const known = KNOWN_KEYS[section];
     if (!known) {
       const sections = Object.keys(KNOWN_KEYS).map((s) => `[${s}]`).join(", ");
-      return { ok: false, error: { file, key: section, message: `unknown section; expected one of ${sections}` } };
+      return keyError([section], `unknown section; expected one of ${sections}`);
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return { ok: false, error: { file, key: section, message: `expected a [${section}] section, got ${describe(value)}` } };
+      return keyError([section], `expected a [${section}] section, got ${describe(value)}`);
     }
     const kept: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
@@ -93,8 +101,7 @@ export function parseConfigText(text: string, file = "config.toml"): ConfigResul
   const parsed = v.safeParse(configSchema, input);
   if (!parsed.success) {
     const issue = parsed.issues[0]!;
-    const key = (issue.path ?? []).map((p) => String(p.key)).join(".");
-    return { ok: false, error: { file, key: key || null, message: `expected ${issue.message}, got ${describe(issue.input)}` } };
+    return keyError((issue.path ?? []).map((p) => String(p.key)), `expected ${issue.message}, got ${describe(issue.input)}`);
   }
   return { ok: true, config: parsed.output, warnings, pinned };
 }

@@ -5,7 +5,7 @@ import type { ClientResult } from "../api/client.ts";
 import type { Health } from "../api/types.ts";
 import type { Config } from "../config/index.ts";
 import type { StatePaths } from "../paths.ts";
-import { readEffectivePorts, type ReadPortsResult } from "../ports/index.ts";
+import { readEffectivePorts, type ReadPortsResult, runningEdgePort } from "../ports/index.ts";
 import type { Sentinels } from "../service/sentinels.ts";
 import type { ServiceStatus, Supervisor, Unavailable } from "../service/supervisor.ts";
 import { listenerOn, type Listener } from "./listeners.ts";
@@ -40,6 +40,8 @@ export interface DoctorContext extends DoctorDeps {
   /** The daemon's /health; null when no ports are recorded. */
   daemonHealth(): Promise<ClientResult<Health> | null>;
   listener(port: number): Listener | null;
+  /** The port our running edge holds by its own record (core/ports/edge-record.ts); null when none. */
+  runningEdge(): number | null;
 }
 
 const once = <T>(fn: () => T): (() => T) => {
@@ -68,6 +70,7 @@ export function doctorContext(deps: DoctorDeps): DoctorContext {
     const p = ports();
     return p.ok ? deps.health(p.ports.api) : null;
   });
+  const runningEdge = once(() => runningEdgePort(deps.paths.home, deps.procRoot));
   const listeners = new Map<number, Listener | null>();
   return {
     ...deps,
@@ -77,6 +80,7 @@ export function doctorContext(deps: DoctorDeps): DoctorContext {
     services,
     service: async (name) => (await services())?.find((s) => s.name === name) ?? null,
     daemonHealth,
+    runningEdge,
     listener(port) {
       if (!listeners.has(port)) listeners.set(port, listenerOn(port, deps.procRoot));
       return listeners.get(port)!;

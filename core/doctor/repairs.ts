@@ -48,7 +48,7 @@ async function repair(ctx: DoctorContext, id: RepairId): Promise<string> {
       const held = new Set<number>();
       const previous = readEffectivePorts(paths.effectivePorts);
       if (previous.ok) for (const name of ["edge", "internal", "api"] as const) if (ctx.listener(previous.ports[name])) held.add(previous.ports[name]);
-      const chosen = chooseAndRecordPorts(paths.effectivePorts, ctx.config, held);
+      const chosen = chooseAndRecordPorts(paths.effectivePorts, ctx.config, held, ctx.runningEdge());
       if (!chosen.ok) throw new Error(chosen.message);
       return `wrote ${paths.effectivePorts}: edge ${chosen.ports.edge}, daemon ${chosen.ports.internal}, api ${chosen.ports.api}`;
     }

@@ -14,8 +14,8 @@ const FALLBACK_SPAN = 100;
 export interface AllocateInput {
   /** Ports pinned in config.toml; a pinned port is used or refused, never replaced. */
   pinned: Partial<Ports>;
-  /** The tuple chosen last time, preferred so a restart keeps its ports. */
-  previous?: Ports | null;
+  /** The tuple chosen last time (or the port our running edge holds), preferred so a restart keeps its ports. */
+  previous?: Partial<Ports> | null;
   /** Ports our own running processes hold: they count as available to us. */
   heldByUs?: ReadonlySet<number>;
   isFree: (port: number) => boolean;

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import type { Config } from "../config/schema.ts";
 import { interceptedHosts } from "../intercept.ts";
 import type { StatePaths } from "../paths.ts";
-import { chooseAndRecordPorts, type Ports, readEffectivePorts } from "../ports/index.ts";
+import { chooseAndRecordPorts, type Ports, readEffectivePorts, runningEdgePort } from "../ports/index.ts";
 import { isPermittedHost } from "../tls/host.ts";
 import { ServiceError } from "./errors.ts";
 import { tailLines } from "./log-tail.ts";
@@ -107,13 +107,15 @@ export async function install(deps: InstallDeps, opts: InstallOptions): Promise<
     step("previous supervisor", `${deps.previous.kind}: its services were stopped and removed`);
   }
 
-  // Ports our own running processes hold are ours to keep: the edge never moves off its port.
+  // Ports our own running processes hold are ours to keep: the edge never moves off its port
+  // (its own record says which, whatever effective-ports.json says; an edge from before that
+  // record existed is taken at the file's word).
   const before = await sup.status();
   const recorded = readEffectivePorts(paths.effectivePorts);
+  const edgePort = runningEdgePort(paths.home) ?? (recorded.ok && running(before, "edge") ? recorded.ports.edge : null);
   const held = new Set<number>();
-  if (recorded.ok && running(before, "edge")) held.add(recorded.ports.edge);
   if (recorded.ok && running(before, "daemon")) for (const p of [recorded.ports.internal, recorded.ports.api]) held.add(p);
-  const chosen = chooseAndRecordPorts(paths.effectivePorts, config, held);
+  const chosen = chooseAndRecordPorts(paths.effectivePorts, config, held, edgePort);
   if (!chosen.ok) throw new ServiceError(chosen.message, `change [daemon] ${chosen.name === "edge" ? "edge_port" : `${chosen.name}_port`} in ${paths.config}, or free the port`);
   const ports = chosen.ports;
   step("ports", `edge 127.0.0.1:${ports.edge}  daemon 127.0.0.1:${ports.internal}  api 127.0.0.1:${ports.api}${chosen.fallbacks.length ? ` (fallback for ${chosen.fallbacks.join(", ")}: default taken)` : ""}`);

@@ -92,6 +92,20 @@ export const allRcFiles = (userHome: string): string[] => [".bashrc", ".zshrc"].
 
 export const hasRcBlock = (files: string[]): boolean => files.some((f) => existsSync(f) && readFileSync(f, "utf8").split("\n").some(isBegin));
 
+/** The exports inside our block in one rc file's text; null when it has no block. */
+export function rcBlockExports(text: string): Record<string, string> | null {
+  const lines = text.split("\n");
+  const at = lines.findIndex(isBegin);
+  if (at < 0) return null;
+  const out: Record<string, string> = {};
+  for (const line of lines.slice(at + 1)) {
+    if (isEnd(line)) break;
+    const m = /^export ([A-Za-z_][A-Za-z0-9_]*)='(.*)'$/.exec(line);
+    if (m) out[m[1]!] = m[2]!.replaceAll(`'\\''`, "'");
+  }
+  return out;
+}
+
 /**
  * Rewrites a user's rc file byte for byte outside our block: read as latin1, every byte is one
  * char, so a comment in another encoding survives (UTF-8 decoding would turn it into U+FFFD).
@@ -111,6 +125,26 @@ function rewrite(file: string, next: (text: string) => string): boolean {
 export function applyRcBlock(files: string[], block: string): string[] {
   const bytes = Buffer.from(block, "utf8").toString("latin1");
   return files.filter((f) => rewrite(f, (t) => withRcBlock(t, bytes)));
+}
+
+/**
+ * Points existing blocks at the edge's new port: the edge calls it when it moves (a pinned
+ * edge_port changed), so new shells follow it. Only a block that names the port the edge left
+ * and this meter's trust bundle is rewritten: a block written for another meter home (a second
+ * checkout, a test) is never touched. Returns the files changed.
+ */
+export function repointRcBlock(files: string[], from: number, to: number, trustBundle: string): string[] {
+  // The files are read as latin1 (see rewrite): compare and write in that form.
+  const bundle = Buffer.from(trustBundle, "utf8").toString("latin1");
+  return files.filter(
+    (f) =>
+      existsSync(f) &&
+      rewrite(f, (text) => {
+        const env = rcBlockExports(text);
+        if (!env || env.HTTPS_PROXY !== `http://127.0.0.1:${from}` || env.SSL_CERT_FILE !== bundle) return text;
+        return withRcBlock(text, renderRcBlock({ ...env, ...rcEnv(to, {}) }));
+      }),
+  );
 }
 
 /** Removes the block from each file that has one; returns the files changed. */

@@ -106,7 +106,9 @@ describe("new ports while running", () => {
     writeEffectivePorts(file, s.ports);
   }
 
-  test("SIGHUP after effective-ports.json changes: the new port accepts, the old tunnel still relays", async () => {
+  // The edge leaves its port only for a pinned edge_port that effective-ports.json records too
+  // (tests/edge/port-stability.test.ts): that is the change these tests make.
+  test("SIGHUP after a new pinned port is recorded: the new port accepts, the old tunnel still relays", async () => {
     const s = sandbox();
     // The file is a symlink into another folder, so rewriting its target is invisible to the
     // edge's folder watcher: only the SIGHUP can make it notice.
@@ -121,6 +123,7 @@ describe("new ports while running", () => {
     await echoes(old, "opened-before");
 
     const next = freePort();
+    s.writeConfig(`[daemon]\nedge_port = ${next}\n`);
     writeEffectivePorts(target, { ...s.ports, edge: next });
     process.kill(edge.pid, "SIGHUP");
     const reloaded = await edge.waitEvent("edge.ports.reloaded");
@@ -132,7 +135,7 @@ describe("new ports while running", () => {
     expect(await canConnect(s.ports.edge)).toBe(false);
   });
 
-  test("rewriting effective-ports.json alone is enough: the edge watches its folder", async () => {
+  test("no signal is needed: the edge polls effective-ports.json", async () => {
     const s = sandbox();
     unpinned(s);
     const edge = await startEdgeProcess(s);
@@ -140,6 +143,7 @@ describe("new ports while running", () => {
     await echoes(old, "opened-before");
 
     const next = freePort();
+    s.writeConfig(`[daemon]\nedge_port = ${next}\n`);
     writeEffectivePorts(join(s.meterHome, "effective-ports.json"), { ...s.ports, edge: next });
     expect(await edge.waitEvent("edge.ports.reloaded")).toMatchObject({ trigger: "file", edge: next, listening: next });
 
@@ -154,6 +158,7 @@ describe("new ports while running", () => {
     const edge = await startEdgeProcess(s);
     const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
+      s.writeConfig(`[daemon]\nedge_port = ${blocker.port}\n`);
       writeEffectivePorts(join(s.meterHome, "effective-ports.json"), { ...s.ports, edge: blocker.port });
       const err = await edge.waitEvent("edge.error", (l) => l.kind === "rebind");
       expect(err.port).toBe(blocker.port);
@@ -263,16 +268,16 @@ describe("start-up order: ready means ready", () => {
     }
   });
 
-  test("effective-ports.json rewritten the moment edge.startup.ready appears is picked up", async () => {
+  test("effective-ports.json rewritten the moment edge.startup.ready appears is picked up (the daemon's new port)", async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const s = sandbox();
       const file = join(s.meterHome, "effective-ports.json");
       writeEffectivePorts(file, s.ports);
       const edge = await startEdgeProcess(s, EDGE_SOURCE, { settle: false });
       const next = freePort();
-      writeEffectivePorts(file, { ...s.ports, edge: next });
+      writeEffectivePorts(file, { ...s.ports, internal: next });
       const seen = await edge.waitEvent("edge.ports.reloaded", () => true, 3000).then(
-        (l) => l.listening,
+        (l) => l.internal,
         (err: Error) => err.message,
       );
       expect({ attempt, seen }).toEqual({ attempt, seen: next });

@@ -87,21 +87,29 @@ describe("halton-meter-edge", () => {
     expect(await edge.proc.exited).toBe(0);
   });
 
-  test("an invalid config.toml: exit 1 with one clear line naming the file and key", async () => {
+  // The edge tunnels whatever the config says (tests/edge/config-fail-open.test.ts): it says why
+  // in one line and runs on the recorded ports.
+  async function startsDespite(config: string): Promise<string[]> {
     const s = sandbox();
-    s.writeConfig('[daemon]\nedge_port = "not-a-port"\n');
-    const r = await run([EDGE]);
-    expect(r.code).toBe(1);
-    expect(r.stderr.trimEnd().split("\n")).toEqual([`halton-meter-edge: ${join(s.meterHome, "config.toml")}: daemon.edge_port: expected a port number, got "not-a-port"`]);
+    s.writeConfig(config);
+    writeEffectivePorts(join(s.meterHome, "effective-ports.json"), s.ports);
+    const edge = await startEdgeProcess(s, [EDGE]);
+    expect(edge.port).toBe(s.ports.edge);
+    process.kill(edge.pid, "SIGTERM");
+    const out = await edge.output();
+    expect(out.code).toBe(0);
+    return out.stderr.trimEnd().split("\n");
+  }
+
+  test("an invalid config.toml: it starts anyway, with one clear line naming the file, key and line", async () => {
+    const lines = await startsDespite('[daemon]\nedge_port = "not-a-port"\n');
+    expect(lines).toEqual([`halton-meter-edge: ${join(sb!.meterHome, "config.toml")}: daemon.edge_port: expected a port number, got "not-a-port" (line 2): tunnelling on the defaults meanwhile`]);
   });
 
-  test("broken TOML: exit 1 with the line and column", async () => {
-    const s = sandbox();
-    s.writeConfig("[edge\n");
-    const r = await run([EDGE]);
-    expect(r.code).toBe(1);
-    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/config\.toml: is not valid TOML at line 1, column \d+/);
+  test("broken TOML: it starts anyway, and the line says the line and column", async () => {
+    const lines = await startsDespite("[edge\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/config\.toml: is not valid TOML at line 1, column \d+/);
   });
 
   test("its pinned port taken by another listener: exit 1 saying so", async () => {

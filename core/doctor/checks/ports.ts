@@ -9,13 +9,19 @@ export function checkEffectivePorts(ctx: DoctorContext): Finding {
   const p = ctx.ports();
   const repair = { id: "rewrite-effective-ports" as const, does: `choose the ports again (keeping the ones our running processes hold) and rewrite ${ctx.paths.effectivePorts}` };
   const hint = "run `halton-meter doctor --fix --apply`, then `halton-meter start` to move the processes";
+  const held = ctx.runningEdge();
   if (!p.ok) {
     if (p.missing && !ctx.installed) return finding("effective-ports", "skip", "not installed: no ports chosen yet");
-    return finding("effective-ports", "warn", p.message, hint, repair);
+    const note = held === null ? "" : `; the running edge holds 127.0.0.1:${held}, which the repair records`;
+    return finding("effective-ports", "warn", `${p.message}${note}`, hint, repair);
   }
   const { edge, internal, api } = p.ports;
   const ports = `edge ${edge}, daemon ${internal}, api ${api}`;
   if (!honoursPins(p.ports, ctx.config)) return finding("effective-ports", "warn", `${ports} disagree with the ports pinned in config.toml`, hint, repair);
+  // Unpinned, the edge never leaves its port: a file naming another one misleads every reader of it.
+  if (held !== null && held !== edge && ctx.config.daemon.edge_port === undefined) {
+    return finding("effective-ports", "warn", `${ports}, but the running edge holds 127.0.0.1:${held} (shells point there)`, "run `halton-meter doctor --fix --apply` to record the edge's port (a daemon restart also does)", repair);
+  }
   if (new Set([edge, internal, api]).size < 3) return finding("effective-ports", "warn", `${ports}: two services share a port`, hint, repair);
   return finding("effective-ports", "ok", ports);
 }

@@ -1,12 +1,13 @@
 // The proxy and trust environment: in the shell doctor runs in, and in the rc block new shells read.
 
 import { existsSync, readFileSync } from "node:fs";
-import { RC_END, rcEnv, rcFilesFor } from "../../service/rc-block.ts";
+import { rcBlockExports, rcEnv, rcFilesFor } from "../../service/rc-block.ts";
 import { envBlock } from "../../tls/index.ts";
 import type { DoctorContext } from "../context.ts";
 import { finding, type Finding } from "../types.ts";
 
-const BEGIN = "# >>> halton-meter >>>";
+// Read by the doctor tests from here, where the checks that use it live.
+export { rcBlockExports };
 
 /** What every shell should have, or null when no ports are recorded. */
 function wanted(ctx: DoctorContext): Record<string, string> | null {
@@ -29,20 +30,6 @@ export function checkShellEnv(ctx: DoctorContext): Finding {
   const wrong = differences(have, want, ESSENTIAL);
   if (wrong.length === 0) return finding("shell-env", "ok", `this shell uses the meter (HTTPS_PROXY=${want.HTTPS_PROXY}) and trusts its CA`);
   return finding("shell-env", "warn", `in this shell: ${wrong.join("; ")}`, "open a new terminal, or `source ~/.bashrc` (zsh: ~/.zshrc); tools started from this shell are not metered");
-}
-
-/** The exports inside our block in one rc file; null when the file has no block. */
-export function rcBlockExports(text: string): Record<string, string> | null {
-  const lines = text.split("\n");
-  const at = lines.findIndex((l) => l.startsWith(BEGIN));
-  if (at < 0) return null;
-  const out: Record<string, string> = {};
-  for (const line of lines.slice(at + 1)) {
-    if (line.trim() === RC_END) break;
-    const m = /^export ([A-Za-z_][A-Za-z0-9_]*)='(.*)'$/.exec(line);
-    if (m) out[m[1]!] = m[2]!.replaceAll(`'\\''`, "'");
-  }
-  return out;
 }
 
 export function checkRcBlock(ctx: DoctorContext): Finding {

@@ -7,7 +7,10 @@ import type { DoctorContext } from "../context.ts";
 import { finding, type Finding } from "../types.ts";
 
 export function checkConfig(ctx: DoctorContext): Finding {
-  if (ctx.configError) return finding("config", "fail", ctx.configError, `fix ${ctx.paths.config}; \`halton-meter config --defaults\` lists every key`);
+  if (ctx.configError) {
+    const hint = `fix ${ctx.paths.config} (\`halton-meter config --defaults\` lists every key): until then the edge tunnels on its defaults and the daemon refuses to start`;
+    return finding("config", "fail", ctx.configError, hint);
+  }
   return finding("config", "ok", existsSync(ctx.paths.config) ? `${ctx.paths.config} is valid` : "no config.toml: the defaults apply");
 }
 
