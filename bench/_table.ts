@@ -1,6 +1,7 @@
 // The bench's one table, as Markdown, and the target lines of issue 9 (point 2) plus the speed
 // points of issues 3 and 4. Every ratio is computed from numbers of the same run.
 
+import type { HangRow } from "./_hang.ts";
 import type { ColdStart, Memory } from "./_lifecycle.ts";
 import type { RequestRow } from "./_requests.ts";
 import type { SseRow } from "./_sse.ts";
@@ -22,6 +23,7 @@ export interface Results {
   requests: RequestRow[];
   connect: ConnectRow[];
   bulk: BulkRow[];
+  hang: HangRow;
   sse: SseRow[];
   cold_start: ColdStart;
   memory: { idle_after_start: Memory; with_streams: Memory & { streams: number }; idle_after_load: Memory };
@@ -60,6 +62,8 @@ export function targets(r: Omit<Results, "targets">): Target[] {
   if (bEdge && bTiny) add("9.2, 3.8", bEdge.mb_s >= bTiny.mb_s, `edge bulk throughput >= tinyproxy's: ${fmt(bEdge.mb_s, 0)} vs ${fmt(bTiny.mb_s, 0)} MB/s (${fmt(bEdge.mb_s / bTiny.mb_s, 2)}x)`);
   else add("9.2, 3.8", null, "edge bulk vs tinyproxy: tinyproxy not installed");
   if (bDirect && bEdge) add("3.8", bEdge.mb_s >= bDirect.mb_s / 2, `edge bulk throughput >= 50% of direct: ${fmt((bEdge.mb_s / bDirect.mb_s) * 100, 1)}%`);
+  const h = r.hang;
+  add("13.1", h.hung_first_max_ms - h.healthy_p50_ms <= 250, `a hung daemon adds <= 250 ms to a new metered request: adds ${fmt(h.hung_first_max_ms - h.healthy_p50_ms, 1)} ms at worst over ${h.samples} stops`);
   add("9.2", r.cold_start.daemon_p50_ms < 150, `daemon exec to /health 200 < 150 ms: ${fmt(r.cold_start.daemon_p50_ms, 0)} ms median`);
   const idle = r.memory.idle_after_start;
   add("9.2, 3.8", idle.edge_mb < 40, `edge idle < 40 MB resident: ${fmt(idle.edge_mb, 1)} MB after start, ${fmt(r.memory.idle_after_load.edge_mb, 1)} MB idle after the load`);
@@ -96,6 +100,17 @@ export function markdown(r: Results): string {
   const bd = row(r.bulk, "direct");
   out.push("\n**Bulk download through a tunnel** (median of the runs)\n");
   out.push(table(["path", "MB/s", "vs direct"], r.bulk.map((x) => [x.path, fmt(x.mb_s, 0), bd ? `${fmt((x.mb_s / bd.mb_s) * 100, 1)}%` : ""])));
+  const h = r.hang;
+  out.push("\n**A hung daemon** (SIGSTOP; its ports still accept): a new CONNECT to a metered host through the edge, connect to `200`\n");
+  out.push(
+    table(
+      ["daemon", "median (ms)", "worst (ms)", "added at worst (ms)"],
+      [
+        ["answering (chained)", fmt(h.healthy_p50_ms, 3), "", ""],
+        [`hung, the first request after each of ${h.samples} stops (tunnelled)`, fmt(h.hung_first_p50_ms, 1), fmt(h.hung_first_max_ms, 1), fmt(h.hung_first_max_ms - h.healthy_p50_ms, 1)],
+      ],
+    ),
+  );
   const sd = row(r.sse, "direct");
   out.push("\n**SSE** (warm connection; lag = arrival minus the provider's write time, per event)\n");
   out.push(

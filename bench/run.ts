@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAEMON_BINARY, EDGE_BINARY, makeEnv, METERED_HOST, startMitmdump, startTinyproxy } from "./_env.ts";
+import { measureHang } from "./_hang.ts";
 import { type Memory, measureColdStart, memoryNow, memoryWithStreams } from "./_lifecycle.ts";
 import { BUN } from "./_procs.ts";
 import { measureRequests, type NamedRoute } from "./_requests.ts";
@@ -18,8 +19,8 @@ import { measureBulk, measureConnect, type TunnelPath } from "./_tunnel.ts";
 
 const quick = process.argv.includes("--quick");
 const N = quick
-  ? { rounds: 2, perRound: 100, warmup: 50, connections: 8, seconds: 1, connects: 100, bulk: 64 << 20, bulkRuns: 3, streams: 5, sseWarmup: 20, cold: 2, open: 50, reportRows: 20_000 }
-  : { rounds: 5, perRound: 400, warmup: 300, connections: 16, seconds: 3, connects: 1000, bulk: 512 << 20, bulkRuns: 5, streams: 20, sseWarmup: 200, cold: 7, open: 200, reportRows: 1_000_000 };
+  ? { rounds: 2, perRound: 100, warmup: 50, connections: 8, seconds: 1, connects: 100, bulk: 64 << 20, bulkRuns: 3, hangs: 3, streams: 5, sseWarmup: 20, cold: 2, open: 50, reportRows: 20_000 }
+  : { rounds: 5, perRound: 400, warmup: 300, connections: 16, seconds: 3, connects: 1000, bulk: 512 << 20, bulkRuns: 5, hangs: 10, streams: 20, sseWarmup: 200, cold: 7, open: 200, reportRows: 1_000_000 };
 const MITM = "edge → daemon (MITM)";
 const RESULTS = join(import.meta.dir, "results");
 
@@ -79,6 +80,9 @@ async function main(dir: string): Promise<Results> {
     step("bulk");
     const bulk = await measureBulk(tunnels, env.source, N.bulk, N.bulkRuns);
 
+    step("a hung daemon");
+    const hang = await measureHang(env.daemon!.pid, env.ports, N.hangs);
+
     step(`${N.open} open streams`);
     const withStreams = await memoryWithStreams(env, N.open);
     // The edge collects its garbage 2 s after its last connection closes (core/edge/server.ts).
@@ -97,6 +101,7 @@ async function main(dir: string): Promise<Results> {
       requests,
       connect,
       bulk,
+      hang,
       sse,
       cold_start: cold,
       memory: { idle_after_start: idleAfterStart, with_streams: withStreams, idle_after_load: idleAfterLoad },

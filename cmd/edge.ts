@@ -70,6 +70,7 @@ try {
     probeTimeoutMs: config.edge.probe_timeout_ms,
     headTimeoutMs: config.edge.head_timeout_ms,
     connectTimeoutMs: config.edge.connect_timeout_ms,
+    chainTimeoutMs: config.edge.chain_timeout_ms,
     maxConnections: config.edge.max_connections,
     connect: config.upstream.proxy ? httpProxyConnector(config.upstream.proxy) : undefined,
     // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.

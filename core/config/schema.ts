@@ -34,6 +34,7 @@ export const configSchema = v.object({
       max_connections: count(1, 100_000, 1024),
       head_timeout_ms: ms(100, 600_000, 10_000),
       connect_timeout_ms: ms(100, 600_000, 10_000),
+      chain_timeout_ms: ms(20, 5000, 150),
       probe_timeout_ms: ms(5, 1000, 50),
       shutdown_grace_ms: ms(0, 120_000, 10_000),
     }),

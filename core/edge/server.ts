@@ -22,6 +22,12 @@ export interface EdgeOptions {
   probeTimeoutMs: number;
   headTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * `[edge] chain_timeout_ms`: the daemon must accept and answer a chained CONNECT within it, or
+   * the request goes through raw. A stopped or blocked daemon still completes TCP handshakes
+   * (the kernel's backlog), so only its first byte tells a live daemon from a hung one.
+   */
+  chainTimeoutMs: number;
   maxConnections: number;
   log: EventLog;
   hostname?: string;
@@ -42,6 +48,9 @@ export interface Edge {
   /** Stops accepting, waits up to graceMs for open tunnels, then closes what is left. */
   stop(graceMs: number): Promise<void>;
 }
+
+/** How a chain to the daemon ended: it answered, closed unanswered, refused the dial, or stayed silent past the deadline. */
+type ChainVerdict = "answered" | "closed" | "refused" | "silent";
 
 type ErrorKind = "bad-request" | "head-too-large" | "head-timeout" | "loop" | "over-capacity" | ConnectFailure;
 
@@ -167,13 +176,14 @@ export function startEdge(opts: EdgeOptions): Edge {
     if (decision.kind === "reject") return fail(conn, decision.status, decision.status === 403 ? "loop" : "bad-request", decision.reason);
     const { host, port } = decision.target;
     if (decision.kind === "connect" && decision.intercept && (await daemonHealthy())) {
-      const daemon = await open(conn, "127.0.0.1", ports.internal, bunConnect);
-      const answered = daemon.ok && (await chain(conn, daemon.socket));
-      if (answered) return void log.event("edge.chained", { host, port, client_port: conn.client.remotePort });
+      const deadline = now() + opts.chainTimeoutMs;
+      const daemon = await open(conn, "127.0.0.1", ports.internal, bunConnect, opts.chainTimeoutMs);
+      const verdict: ChainVerdict = daemon.ok ? await chain(conn, daemon.socket, Math.max(1, deadline - now())) : daemon.code === "timeout" ? "silent" : "refused";
+      if (verdict === "answered") return void log.event("edge.chained", { host, port, client_port: conn.client.remotePort });
       if (conn.closed) return;
       // The cached "healthy" lied: forget it, and this very request goes through raw.
-      setHealth(invalidate(now()), daemon.ok ? "chain closed unanswered" : `chain ${daemon.code}`);
-      log.event("edge.passthrough", { host, port, reason: daemon.ok ? "daemon-closed" : "daemon-refused" });
+      setHealth(invalidate(now()), `chain ${verdict}${daemon.ok ? "" : ` (${daemon.code})`}`);
+      log.event("edge.passthrough", { host, port, reason: `daemon-${verdict}`, ...(verdict === "silent" ? { ms: opts.chainTimeoutMs } : {}) });
     } else if (decision.kind === "connect") {
       log.event("edge.passthrough", { host, port, reason: decision.intercept ? "daemon-unhealthy" : "not-metered" });
     }
@@ -187,14 +197,16 @@ export function startEdge(opts: EdgeOptions): Edge {
     else relay(conn, target, [decision.head], []);
   }
 
-  const open = (conn: Conn, host: string, port: number, via = connect) => openConnection(via, host, port, opts.connectTimeoutMs, () => conn.closed);
+  const open = (conn: Conn, host: string, port: number, via = connect, timeoutMs = opts.connectTimeoutMs) =>
+    openConnection(via, host, port, timeoutMs, () => conn.closed);
 
   /**
    * Hands the connection to the daemon: the PROXY line, the head and what the client sent so
    * far. Until the daemon's first byte comes back, every client byte is kept, so that a daemon
-   * that dies before answering costs nothing: the same bytes are replayed into a raw tunnel.
+   * that dies, hangs or stays silent before answering costs nothing: the same bytes are
+   * replayed into a raw tunnel.
    */
-  function chain(conn: Conn, daemon: Sock): Promise<boolean> {
+  function chain(conn: Conn, daemon: Sock, timeoutMs: number): Promise<ChainVerdict> {
     const c = conn.client;
     const line = proxyLineFor(c.remoteAddress, c.remotePort, c.localAddress ?? hostname, c.localPort);
     const replayCount = conn.pending.length;
@@ -210,14 +222,14 @@ export function startEdge(opts: EdgeOptions): Edge {
     };
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (ok: boolean, first?: Buffer) => {
+      const settle = (verdict: ChainVerdict, first?: Buffer) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (!ok || conn.closed) {
+        if (verdict !== "answered" || conn.closed) {
           daemon.data.on = idleEvents();
           daemon.terminate();
-          return resolve(false);
+          return resolve(verdict);
         }
         conn.upstream = daemon;
         const sp = splice(c, daemon, () => closed(conn));
@@ -228,10 +240,10 @@ export function startEdge(opts: EdgeOptions): Edge {
         if (first) sp.down.push(first);
         if (conn.clientEnded) sp.up.endOfInput();
         c.resume();
-        resolve(true);
+        resolve("answered");
       };
-      const timer = setTimeout(() => settle(false), opts.connectTimeoutMs);
-      daemon.data.on = { data: (d) => settle(true, Buffer.from(d)), drain: pump, end: () => settle(false), close: () => settle(false) };
+      const timer = setTimeout(() => settle("silent"), timeoutMs);
+      daemon.data.on = { data: (d) => settle("answered", Buffer.from(d)), drain: pump, end: () => settle("closed"), close: () => settle("closed") };
       pump();
     });
   }

@@ -16,6 +16,8 @@ export interface Meter {
   /** Starts the daemon and waits for /health; null when it exits first (a port taken). */
   startDaemon(): Promise<Subprocess | null>;
   kill9(): Promise<void>;
+  /** SIGSTOP (on) or SIGCONT (off): a hung daemon whose sockets still accept, as a blocked loop's do. */
+  freeze(on: boolean): void;
   /** SIGTERM and wait for the graceful exit. */
   stop(): Promise<void>;
   /** A new binary renamed over the installed one, then stop and start. */
@@ -92,6 +94,9 @@ export async function startMeter(sb: Sandbox): Promise<Meter> {
     },
     async kill9() {
       await end("SIGKILL");
+    },
+    freeze(on) {
+      if (meter.daemon) process.kill(meter.daemon.pid, on ? "SIGSTOP" : "SIGCONT");
     },
     async stop() {
       await end("SIGTERM");

@@ -1,14 +1,15 @@
 // One chaos run: a fake provider, the edge and the daemon (compiled binaries, real processes),
 // Bun, Node and curl clients sending streaming and plain requests through the edge, and a
 // timeline of faults: kill -9, SIGTERM, restart, upgrade by rename, the API port taken by an
-// impostor that answers "healthy", the store's files made read-only, and provider resets in
-// the middle of streams (every 7th request asks for one). Returns the counts of _summary.ts.
+// impostor that answers "healthy", the store's files made read-only, a daemon hung by SIGSTOP,
+// and provider resets in the middle of streams (every 7th request asks for one). Returns the counts of _summary.ts.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { makeTestCerts } from "../harness/fake-provider.ts";
 import { BUN, makeSandbox, portsToml, type Sandbox } from "../harness/sandbox.ts";
+import { bunRequest } from "./_bun-request.ts";
 import { now, type Outcome } from "./_load.ts";
 import { type Meter, startMeter } from "./_meter.ts";
 import { type ChaosSummary, summarise } from "./_summary.ts";
@@ -51,6 +52,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.log?.(line);
   };
   const kills: number[] = [];
+  const hangs: Array<{ from: number; to: number }> = [];
   const clients: Subprocess[] = [];
   try {
     const { meter, bundle, providerPort } = await startWorld(sb);
@@ -117,6 +119,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await meter.kill9();
       await meter.startDaemon();
       mark(`daemon restarted (pid ${meter.daemon?.pid})`);
+      await calm();
+      mark("SIGSTOP the daemon: hung, its ports still accept");
+      const from = now();
+      meter.freeze(true);
+      // The load's loops may all be inside the daemon now (they resume with it): new requests
+      // are what must pass by, so send some, one after another, while it hangs.
+      const ca = readFileSync(bundle, "utf8");
+      for (let i = 0; i < 5; i++) outcomes.push(await bunRequest({ edgePort: sb.ports.edge, sseEvents: o.sseEvents, sseGapMs: o.sseGapMs }, ca, "hang-probe", `hang-${round}-${i}`, "json"));
+      await calm();
+      meter.freeze(false);
+      hangs.push({ from, to: now() });
+      mark("SIGCONT: the daemon resumes");
     }
     await calm();
     mark("clients stop");
@@ -127,7 +141,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await meter.stop();
     mark("daemon stopped gracefully; counting");
     const rows = new Map(meter.rows().map((r) => [r.user_agent ?? "", r.n] as const));
-    const summary = summarise({ outcomes, kills, rows, integrity: meter.integrity() });
+    const summary = summarise({ outcomes, kills, hangs, rows, integrity: meter.integrity() });
     for (const e of meter.unexpectedExits) mark(e);
     const storeErrors = readFileSync(join(sb.meterHome, "daemon.log"), "utf8").split("\n").filter((l) => l.includes('"capture.store_error"')).length;
     return { summary, timeline, readOnlyFault, refusedTakenPort, unexpectedExits: meter.unexpectedExits, storeErrors };

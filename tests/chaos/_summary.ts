@@ -7,6 +7,8 @@ export interface ChaosFacts {
   outcomes: Outcome[];
   /** Epoch ms of every kill -9 of the daemon. */
   kills: number[];
+  /** Epoch ms spans while the daemon was hung (SIGSTOP): its ports accepted but nothing answered. */
+  hangs?: ReadonlyArray<{ from: number; to: number }>;
   /** Stored rows per User-Agent (every chaos request sends `chaos/<id>`). */
   rows: ReadonlyMap<string, number>;
   integrity: string;
@@ -35,9 +37,18 @@ export interface ChaosSummary {
   resetRowsRecorded: number;
   /** Target 0: resets through the daemon without a row, no kill -9 in flight or near. */
   resetsMissingRows: Outcome[];
+  /** Requests begun while the daemon was hung, and how many of those the edge tunnelled. */
+  startedInHang: number;
+  tunnelledInHang: number;
+  /** Slowest JSON request begun in a hang and tunnelled, against the 95th percentile of JSON requests begun outside one. */
+  slowestInHangMs: number;
+  typicalJsonMs: number;
   integrityOk: boolean;
   integrity: string;
 }
+
+/** What a hung daemon may add to a new request (issue: at most 250 ms). */
+export const HANG_BUDGET_MS = 250;
 
 export const CRASH_WINDOW_MS = 100;
 
@@ -58,10 +69,21 @@ export function summarise(f: ChaosFacts): ChaosSummary {
     resetsMetered: 0,
     resetRowsRecorded: 0,
     resetsMissingRows: [],
+    startedInHang: 0,
+    tunnelledInHang: 0,
+    slowestInHangMs: 0,
+    typicalJsonMs: 0,
     integrityOk: f.integrity === "ok",
     integrity: f.integrity,
   };
+  const inHang = (o: Outcome) => (f.hangs ?? []).some((h) => h.from <= o.start && o.start <= h.to);
+  const jsonOutside: number[] = [];
   for (const o of f.outcomes) {
+    if (inHang(o)) {
+      s.startedInHang++;
+      if (o.via === "edge") s.tunnelledInHang++;
+      if (o.ok && o.kind === "json" && o.via === "edge") s.slowestInHangMs = Math.max(s.slowestInHangMs, o.end - o.start);
+    } else if (o.ok && o.kind === "json") jsonOutside.push(o.end - o.start);
     s.byClient[o.client] = (s.byClient[o.client] ?? 0) + 1;
     const rows = f.rows.get(`chaos/${o.id}`) ?? 0;
     if (rows > 1) s.duplicated.push(o.id);
@@ -86,6 +108,8 @@ export function summarise(f: ChaosFacts): ChaosSummary {
     if (f.kills.some((k) => Math.abs(k - o.end) <= CRASH_WINDOW_MS)) s.missingNearCrash++;
     else s.missingRows.push(o);
   }
+  jsonOutside.sort((a, b) => a - b);
+  s.typicalJsonMs = jsonOutside[Math.min(jsonOutside.length - 1, Math.floor(jsonOutside.length * 0.95))] ?? 0;
   return s;
 }
 
@@ -104,6 +128,8 @@ export function summaryTable(s: ChaosSummary): string {
     ["metered and complete, but no row", String(s.missingRows.length), "target 0"],
     [`... of which within ${CRASH_WINDOW_MS} ms of a kill -9 (allowed)`, String(s.missingNearCrash), "reported"],
     ["requests with more than one row", String(s.duplicated.length), "target 0"],
+    ["begun while the daemon hung (SIGSTOP); tunnelled", `${s.startedInHang}; ${s.tunnelledInHang}`, "reported"],
+    ["... slowest JSON of those vs p95 outside a hang", `${s.slowestInHangMs.toFixed(0)} ms vs ${s.typicalJsonMs.toFixed(0)} ms`, `target at most +${HANG_BUDGET_MS} ms`],
     ["PRAGMA integrity_check", s.integrity, "target ok"],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));

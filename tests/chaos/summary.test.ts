@@ -64,4 +64,20 @@ describe("summarise", () => {
     expect(s.duplicated).toEqual(["d"]);
     expect(s.integrityOk).toBe(false);
   });
+
+  test("a hang: requests begun in it are counted, and the slowest tunnelled JSON one is set against the p95 outside it", () => {
+    const outside = Array.from({ length: 20 }, (_, i) => o(`n${i}`, i * 10, i * 10 + 5 + (i >= 18 ? 40 : 0)));
+    const s = summarise({
+      outcomes: [...outside, o("h1", 1000, 1160, { via: "edge" }), o("h2", 1100, 1130, { via: "edge" }), o("h3", 1050, 3000, { kind: "sse" }), o("late", 2500, 2505, { via: "edge" })],
+      kills: [],
+      hangs: [{ from: 1000, to: 2000 }],
+      rows: rows(...outside.map((x) => x.id), "h3"),
+      integrity: "ok",
+    });
+    expect(s.startedInHang).toBe(3);
+    expect(s.tunnelledInHang).toBe(2);
+    // h3 was already inside the daemon: it resumed with it and does not count against the budget.
+    expect(s.slowestInHangMs).toBe(160);
+    expect(s.typicalJsonMs).toBe(45);
+  });
 });

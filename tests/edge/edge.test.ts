@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { defaultConfig } from "../../core/config/load.ts";
 import { memoryLog } from "../../core/log/jsonl.ts";
 import { type Connector, type Edge, startEdge } from "../../core/edge/server.ts";
 import { connectThrough, TestClient } from "../harness/client.ts";
@@ -34,6 +35,7 @@ function setup(over: Partial<Parameters<typeof startEdge>[0]> = {}) {
     probeTimeoutMs: 50,
     headTimeoutMs: 5000,
     connectTimeoutMs: 2000,
+    chainTimeoutMs: defaultConfig().edge.chain_timeout_ms,
     maxConnections: 1000,
     log,
     ...over,
@@ -142,6 +144,47 @@ describe("chaining (invariants 1 and 3)", () => {
     await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "same-request");
     expect(log.lines.some((l) => l.event === "edge.passthrough" && l.reason === "daemon-refused")).toBe(true);
     expect(e.health.health).toBe("unhealthy");
+  });
+
+  // A daemon stopped with SIGSTOP or a blocked loop still completes TCP handshakes (the kernel's
+  // backlog) and its /health was healthy a moment ago: only its silence gives it away.
+  test("a daemon that accepts but never answers is passed by: the same request goes through raw, every held byte replayed", async () => {
+    const { ports, log, edge: e } = setup();
+    daemon = new FakeDaemon(ports.api, ports.internal).start();
+    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "warm");
+    expect(e.health.health).toBe("healthy");
+    daemon.internalMode = "silent";
+    const started = performance.now();
+    const c = await TestClient.connect(ports.edge);
+    c.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nsent-with-the-head`);
+    await c.untilText("HTTP/1.1 200 Connection Established\r\n\r\nsent-with-the-head");
+    c.write("+after");
+    await c.untilText("sent-with-the-head+after");
+    const ms = performance.now() - started;
+    c.close();
+    expect(daemon.chained).toHaveLength(2);
+    expect(log.lines.some((l) => l.event === "edge.passthrough" && l.reason === "daemon-silent")).toBe(true);
+    expect(e.health.health).toBe("unhealthy");
+    // The fault costs the chain deadline (150 ms by default), not the 10 s connect timeout.
+    expect(ms).toBeLessThan(defaultConfig().edge.chain_timeout_ms + 250);
+  });
+
+  test("a burst sent right after the daemon goes silent: every request passes by within the deadline", async () => {
+    const { ports } = setup();
+    daemon = new FakeDaemon(ports.api, ports.internal).start();
+    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "warm");
+    daemon.internalMode = "silent";
+    const timed = async (i: number) => {
+      const t = performance.now();
+      await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, `burst-${i}`);
+      return performance.now() - t;
+    };
+    const times = await Promise.all([0, 1, 2, 3, 4].map(timed));
+    for (const ms of times) expect(ms).toBeLessThan(defaultConfig().edge.chain_timeout_ms + 250);
+    // Once one chain went unanswered the cache says "unhealthy": later requests do not try the daemon.
+    const after = daemon.chained.length;
+    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "later");
+    expect(daemon.chained.length).toBe(after);
   });
 
   for (const mode of ["hang", "garbage", "500", "reset"] as const) {

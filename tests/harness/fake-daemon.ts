@@ -10,6 +10,8 @@ import { forwardingHandlers, idleEvents, type SocketState, splice } from "../../
 import { parseAuthority } from "../../core/proxy/target.ts";
 
 export type HealthMode = "ok" | "hang" | "garbage" | "500" | "reset";
+/** What the internal port does with a chained CONNECT: tunnel it, or read it and never answer (a hung daemon). */
+export type InternalMode = "tunnel" | "silent";
 
 export interface Chained {
   proxyLine: string;
@@ -18,6 +20,9 @@ export interface Chained {
 
 export class FakeDaemon {
   healthMode: HealthMode = "ok";
+  internalMode: InternalMode = "tunnel";
+  /** Connections the internal port accepted (answered or not). */
+  accepted = 0;
   healthProbes = 0;
   chained: Chained[] = [];
   /** Redirects chained CONNECTs for these hosts to a local port (the "provider"). */
@@ -99,6 +104,7 @@ export class FakeDaemon {
   }
 
   private accept(client: Socket<SocketState>): void {
+    this.accepted++;
     let buf = Buffer.alloc(0);
     client.data = {
       on: {
@@ -111,6 +117,7 @@ export class FakeDaemon {
           if (head.kind !== "ok") return;
           const proxyLine = buf.subarray(0, pl.length).toString("latin1");
           this.chained.push({ proxyLine, target: head.head.target });
+          if (this.internalMode === "silent") return;
           const rest = buf.subarray(pl.length + head.length);
           client.data.on = { ...idleEvents(), data: (more) => void (buf = Buffer.concat([buf, more])) };
           const t = parseAuthority(head.head.target);

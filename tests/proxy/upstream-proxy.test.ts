@@ -115,6 +115,7 @@ describe("the edge's passthrough leaves through [upstream] proxy", () => {
       probeTimeoutMs: 50,
       headTimeoutMs: 5000,
       connectTimeoutMs: 5000,
+      chainTimeoutMs: 150,
       maxConnections: 64,
       log,
       connect: httpProxyConnector(`http://127.0.0.1:${tiny.port}`),
