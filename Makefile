@@ -33,8 +33,8 @@ node_modules/.deps-stamp: package.json package-lock.json
 
 ## build: native executables for this machine in dist/
 build: dist/halton-meter dist/halton-meter-edge
-# The API's query worker is a second entrypoint: Bun embeds it for `new Worker` (core/api/queries.ts).
-DAEMON_ENTRIES := cmd/halton-meter.ts core/api/query-worker.ts
+# The API's query worker and the attribution worker are entrypoints too: Bun embeds them for `new Worker` (core/api/queries.ts, core/attribution/lookup.ts).
+DAEMON_ENTRIES := cmd/halton-meter.ts core/api/query-worker.ts core/attribution/lookup-worker.ts
 dist/halton-meter: node_modules/.deps-stamp $(SOURCES)
 	$(COMPILE) --outfile $@ $(DAEMON_ENTRIES)
 dist/halton-meter-edge: node_modules/.deps-stamp $(SOURCES)

@@ -1,15 +1,13 @@
 import { defineCommand } from "citty";
 import { createApi } from "../../core/api/app.ts";
 import { QUERY_TIMEOUT_MS, workerQueries } from "../../core/api/queries.ts";
-import { pidForConnection } from "../../core/attribution/proc-net.ts";
-import { procView } from "../../core/attribution/proc-view.ts";
-import { attributeProject } from "../../core/attribution/project.ts";
+import { createAttributor, spawnLookupWorker } from "../../core/attribution/lookup.ts";
 import { rowFor } from "../../core/capture/row.ts";
 import { interceptedHosts } from "../../core/intercept.ts";
 import { installCrashGuard } from "../../core/log/crash-guard.ts";
 import { createJsonlLog } from "../../core/log/jsonl.ts";
 import { selfTestRow } from "../../core/mitm/self-test.ts";
-import { type ClientInfo, startMitmServer } from "../../core/mitm/server.ts";
+import { startMitmServer } from "../../core/mitm/server.ts";
 import { UpstreamPool } from "../../core/mitm/upstream.ts";
 import { resolvePorts, runningEdgePort } from "../../core/ports/index.ts";
 import { createObserver } from "../../core/providers/index.ts";
@@ -68,13 +66,14 @@ export default defineCommand({
       return fatal(`[upstream] ca_file cannot be read: ${(err as Error).message}`, `fix ${paths.config}`);
     }
 
-    // The calling process, found once per connection from its source port (Linux /proc).
-    // The /proc scan runs once per connection: the bypass key and attribution share it.
-    const pids = new WeakMap<ClientInfo, number | null>();
-    const pidOf = (client: ClientInfo): number | null => {
-      if (!pids.has(client)) pids.set(client, process.platform === "linux" ? pidForConnection(client.port, client.serverPort) : null);
-      return pids.get(client) ?? null;
-    };
+    // The calling process and its project, found once per connection in a worker thread with a
+    // deadline: /proc and the caller's folders may be slow, and this loop relays every stream.
+    const attributor = createAttributor({
+      timeoutMs: config.daemon.attribution_timeout_ms,
+      defaultProject: config.tagging.default_project,
+      log,
+      spawn: process.platform === "linux" ? spawnLookupWorker : null,
+    });
     const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
     const queries = workerQueries(paths.db);
     let mitm: ReturnType<typeof startMitmServer>;
@@ -93,19 +92,21 @@ export default defineCommand({
         maxConnections: config.daemon.max_connections,
         resolve: config.upstream.resolve,
         upstreamProxy: config.upstream.proxy || undefined,
-        processKey: (client) => String(pidOf(client) ?? `${client.address}`),
-        session: (client) => {
-          const pid = pidOf(client);
-          const attribution = attributeProject(pid, procView, { proxyProject: client.proxyProject, defaultProject: config.tagging.default_project });
-          // A .haltonrc's body_capture line (on or off) beats [capture] body_capture.
-          const bodies = attribution.bodyCapture ?? config.capture.body_capture;
-          log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source, body_capture: bodies });
-          return {
-            observe: (head) => createObserver(head),
-            onExchange: (rec) => writer.enqueue(rec.selfTest ? selfTestRow(rec) : rowFor(rec, { pid, attribution }, config.pricing.overrides)),
-            bodyCapture: bodies ? { maxBytes: config.capture.body_max_bytes } : null,
-          };
-        },
+        identify: (client) => attributor.lookup(client),
+        session: (_client, who) => ({
+          observe: (head) => createObserver(head),
+          bodyMaxBytes: config.capture.body_max_bytes,
+          ready: who.pid,
+          hooks: who.identity.then(({ pid, attribution }) => {
+            // A .haltonrc's body_capture line (on or off) beats [capture] body_capture.
+            const bodies = attribution.bodyCapture ?? config.capture.body_capture;
+            log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source, body_capture: bodies });
+            return {
+              onExchange: (rec) => writer.enqueue(rec.selfTest ? selfTestRow(rec) : rowFor(rec, { pid, attribution }, config.pricing.overrides)),
+              bodyCapture: bodies ? { maxBytes: config.capture.body_max_bytes } : null,
+            };
+          }),
+        }),
       });
       const app = createApi({
         version: VERSION,
@@ -115,6 +116,7 @@ export default defineCommand({
         // Reads run in a worker thread: this loop relays every stream and must not wait on a query.
         queries,
         onError: (err, path) => log.event("api.error", { path, reason: err.message }, "error"),
+        tlsBypass: () => mitm.bypasses(),
       });
       // Bun.serve cuts a connection that has sent nothing for `idleTimeout` (10 s by default), even
       // while its handler waits on the query worker: allow the worker's whole query budget.
@@ -154,6 +156,7 @@ export default defineCommand({
           while (mitm.active > 0 && Date.now() < deadline) await Bun.sleep(50);
           mitm.closeAll();
           pool.closeAll();
+          attributor.close();
           void api.stop(true);
           queries.close();
         } catch (err) {

@@ -66,6 +66,7 @@ export default defineCommand({
       ["health", health.ok ? `ok: version ${health.answer.version ?? "?"}, pid ${health.answer.pid ?? "?"}, up ${health.answer.uptime_s ?? "?"} s` : health.why],
     ];
     for (const o of outdated) rows.push([`${o.name} outdated`, `${o.why}: run \`halton-meter upgrade\``]);
+    for (const b of health.ok ? (health.answer.tls_bypass ?? []) : []) rows.push(["tls bypass", `${b.process} for ${b.host}: refused our certificate (${b.reason}); tunnelled raw until ${b.until} or a daemon restart`]);
     printPanel(term, "Halton Meter status", rows, unavailable ? [`${unavailable.reason}.`, `Fix: ${unavailable.hint}`] : []);
     for (const o of outdated) term.warn(`the running ${o.name} is older than the installed binary (${o.why}); \`halton-meter upgrade\` restarts it`);
     return healthy ? EXIT.ok : EXIT.failed;

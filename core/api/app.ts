@@ -23,13 +23,18 @@ export interface ApiDeps {
   now?: () => number;
   /** Where a failing handler's error goes (the daemon's log); the client sees only "internal error". */
   onError?: (err: Error, path: string) => void;
+  /** Client processes tunnelled raw because they refused our certificate (listed by /health). */
+  tlsBypass?: () => ReadonlyArray<{ process: string; host: string; until: number; reason: string }>;
 }
 
 export function createApi(deps: ApiDeps): Hono {
   const now = deps.now ?? Date.now;
   const app = new Hono();
   app.use("*", localOnly(deps.port, API_VERSION));
-  app.get("/health", (c) => c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000) }));
+  app.get("/health", (c) => {
+    const tls_bypass = (deps.tlsBypass?.() ?? []).map((b) => ({ process: b.process, host: b.host, until: new Date(b.until).toISOString(), reason: b.reason }));
+    return c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000), tls_bypass });
+  });
   const queries = deps.queries ?? (deps.store ? inProcessQueries(deps.store) : null);
   if (queries) app.route("/v1", dataRoutes({ queries, now, onError: deps.onError }));
   else app.all("/v1/*", (c) => c.json({ error: "no database", detail: "this process serves no capture database" }, 503));

@@ -12,11 +12,21 @@ export interface ApiPeriod {
   label: string;
 }
 
+export interface TlsBypass {
+  /** `pid N`, or the client's address where /proc could not tell. */
+  process: string;
+  host: string;
+  /** ISO time the bypass ends (a daemon restart ends it sooner). */
+  until: string;
+  reason: string;
+}
+
 export interface Health {
   status: "ok";
   version: string;
   pid: number;
   uptime_s: number;
+  tls_bypass: TlsBypass[];
 }
 
 /** A group's sums (p95LatencyMs is null here: per-group percentiles come from /v1/stats/{by}). */

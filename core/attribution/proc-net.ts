@@ -21,14 +21,24 @@ export function findSocketInode(procNetText: string, localPort: number, remotePo
 }
 
 export function pidOfInode(inode: number, procRoot = "/proc"): number | null {
-  const needle = `socket:[${inode}]`;
+  return pidsOfInodes([inode], procRoot).get(inode) ?? null;
+}
+
+/** One walk of /proc/<pid>/fd for several socket inodes; it stops once every one is found. */
+export function pidsOfInodes(inodes: readonly number[], procRoot = "/proc"): Map<number, number> {
+  const found = new Map<number, number>();
+  const wanted = new Map<string, number>(inodes.map((i) => [`socket:[${i}]`, i]));
   let pids: string[];
   try {
-    pids = readdirSync(procRoot).filter((d) => /^\d+$/.test(d));
+    // Newest first: the caller is most often a process just started (curl, a CLI run).
+    pids = readdirSync(procRoot)
+      .filter((d) => /^\d+$/.test(d))
+      .sort((a, b) => Number(b) - Number(a));
   } catch {
-    return null;
+    return found;
   }
   for (const pid of pids) {
+    if (found.size === wanted.size) break;
     let fds: string[];
     try {
       fds = readdirSync(`${procRoot}/${pid}/fd`);
@@ -37,11 +47,12 @@ export function pidOfInode(inode: number, procRoot = "/proc"): number | null {
     }
     for (const fd of fds) {
       try {
-        if (readlinkSync(`${procRoot}/${pid}/fd/${fd}`) === needle) return Number(pid);
+        const inode = wanted.get(readlinkSync(`${procRoot}/${pid}/fd/${fd}`));
+        if (inode !== undefined && !found.has(inode)) found.set(inode, Number(pid));
       } catch {}
     }
   }
-  return null;
+  return found;
 }
 
 /** Runs `find` over /proc/net/tcp, then tcp6: the first socket inode it finds. */
@@ -61,6 +72,24 @@ export function inodeFromProcNet(find: (procNetText: string) => number | null, p
 
 /** The pid of the process whose socket has source port `clientPort` connected to `serverPort`. */
 export function pidForConnection(clientPort: number, serverPort: number, procRoot = "/proc"): number | null {
-  const inode = inodeFromProcNet((text) => findSocketInode(text, clientPort, serverPort), procRoot);
-  return inode === null ? null : pidOfInode(inode, procRoot);
+  return pidsForConnections([{ clientPort, serverPort }], procRoot)[0] ?? null;
+}
+
+/** Several connections at once: /proc/net read once, /proc/<pid>/fd walked once. */
+export function pidsForConnections(conns: ReadonlyArray<{ clientPort: number; serverPort: number }>, procRoot = "/proc"): Array<number | null> {
+  const tables: string[] = [];
+  for (const file of ["net/tcp", "net/tcp6"]) {
+    try {
+      tables.push(readFileSync(`${procRoot}/${file}`, "utf8"));
+    } catch {}
+  }
+  const inodes = conns.map((c) => {
+    for (const t of tables) {
+      const inode = findSocketInode(t, c.clientPort, c.serverPort);
+      if (inode !== null) return inode;
+    }
+    return null;
+  });
+  const pids = pidsOfInodes(inodes.filter((i): i is number => i !== null), procRoot);
+  return inodes.map((i) => (i === null ? null : (pids.get(i) ?? null)));
 }

@@ -1,7 +1,8 @@
 // Which project a request belongs to. First tier that answers wins:
 // proxy credentials (`halton-meter run --project`), HALTON_PROJECT in the caller's environment,
 // a .haltonrc walking up from its cwd, the git root's name, the cwd's name, [tagging] default.
-// The reads go through an injected interface so the chain is testable without /proc.
+// The reads go through an injected interface so the chain is testable without /proc; the
+// choice itself is pure, so facts that arrive late or never can be left out.
 
 import { basename, dirname, join } from "node:path";
 
@@ -35,8 +36,24 @@ export function parseHaltonrc(text: string): { project?: string; bodyCapture?: b
   return out;
 }
 
-/** What the caller's working folder says: the nearest .haltonrc's settings and the git root. */
-function scanFolders(cwd: string, view: ProcessView): { rcProject?: string; bodyCapture?: boolean; gitRoot: string | null } {
+/** What the calling process says of itself: its HALTON_PROJECT and its working folder. */
+export interface ProcessFacts {
+  envProject: string | null;
+  cwd: string | null;
+}
+
+/** What the caller's working folder and those above it say: the nearest .haltonrc's settings and the git root. */
+export interface FolderFacts {
+  rcProject?: string;
+  bodyCapture?: boolean;
+  gitRoot: string | null;
+}
+
+export function readProcess(pid: number, view: ProcessView): ProcessFacts {
+  return { envProject: view.environ(pid)?.HALTON_PROJECT || null, cwd: view.cwd(pid) };
+}
+
+export function scanFolders(cwd: string, view: ProcessView): FolderFacts {
   let rcProject: string | undefined;
   let bodyCapture: boolean | undefined;
   let gitRoot: string | null = null;
@@ -53,21 +70,31 @@ function scanFolders(cwd: string, view: ProcessView): { rcProject?: string; body
   return { rcProject, bodyCapture, gitRoot };
 }
 
+export interface Fallback {
+  proxyProject?: string | null;
+  defaultProject?: string;
+}
+
 /**
- * The project, by the first tier that answers. A .haltonrc's `body_capture` applies whichever
- * tier named the project: `halton-meter run --project X` in a folder that asks for bodies gets them.
+ * The project, by the first tier that answers. Facts that could not be read in time are null:
+ * their tiers are passed over and the next one answers. A .haltonrc's `body_capture` applies
+ * whichever tier named the project: `halton-meter run --project X` in a folder that asks for
+ * bodies gets them.
  */
-export function attributeProject(pid: number | null, view: ProcessView, fallback: { proxyProject?: string | null; defaultProject?: string }): Attribution {
-  const env = pid !== null ? view.environ(pid) : null;
-  const cwd = pid !== null ? view.cwd(pid) : null;
-  const folders = cwd ? scanFolders(cwd, view) : null;
+export function chooseProject(proc: ProcessFacts | null, folders: FolderFacts | null, fallback: Fallback): Attribution {
   const bodyCapture = folders?.bodyCapture;
   const found = (project: string, source: ProjectSource): Attribution => (bodyCapture === undefined ? { project, source } : { project, source, bodyCapture });
   if (fallback.proxyProject) return found(fallback.proxyProject, "proxy-auth");
-  if (env?.HALTON_PROJECT) return found(env.HALTON_PROJECT, "env");
+  if (proc?.envProject) return found(proc.envProject, "env");
   if (folders?.rcProject) return found(folders.rcProject, "haltonrc");
   if (folders?.gitRoot) return found(basename(folders.gitRoot), "git");
-  if (cwd && basename(cwd)) return found(basename(cwd), "cwd");
+  if (proc?.cwd && basename(proc.cwd)) return found(basename(proc.cwd), "cwd");
   if (fallback.defaultProject) return found(fallback.defaultProject, "default");
   return { project: null, source: null };
+}
+
+/** Every tier read on the calling thread (tests; the daemon reads in a worker: lookup.ts). */
+export function attributeProject(pid: number | null, view: ProcessView, fallback: Fallback): Attribution {
+  const proc = pid !== null ? readProcess(pid, view) : null;
+  return chooseProject(proc, proc?.cwd ? scanFolders(proc.cwd, view) : null, fallback);
 }

@@ -26,6 +26,7 @@ export const configSchema = v.object({
       head_timeout_ms: ms(100, 600_000, 10_000),
       idle_timeout_ms: ms(1000, 3_600_000, 300_000),
       max_connections: count(1, 100_000, 1024),
+      attribution_timeout_ms: ms(10, 10_000, 250),
     }),
     {},
   ),

@@ -3,7 +3,7 @@
 
 import type { DoctorContext } from "./context.ts";
 import { portCheck, checkEffectivePorts } from "./checks/ports.ts";
-import { checkDaemon, checkEdge, checkSentinels, checkSupervisor } from "./checks/services.ts";
+import { checkDaemon, checkEdge, checkSentinels, checkSupervisor, checkTlsBypass } from "./checks/services.ts";
 import { checkRcBlock, checkShellEnv } from "./checks/shell.ts";
 import { checkPriceData, checkStore, checkWal } from "./checks/store.ts";
 import { checkCa, checkCaPermissions, checkConfig, checkTrustBundle } from "./checks/trust.ts";
@@ -26,6 +26,7 @@ export const CHECKS: readonly Check[] = [
   { name: "supervisor", run: checkSupervisor },
   { name: "daemon", run: checkDaemon },
   { name: "edge", run: checkEdge },
+  { name: "tls-bypass", run: checkTlsBypass },
   { name: "store", run: checkStore },
   { name: "store-wal", run: checkWal },
   { name: "price-data", run: checkPriceData },

@@ -10,6 +10,8 @@ import { parseProxyLine } from "../proxy/proxy-protocol.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { isLoopbackHost, parseAuthority } from "../proxy/target.ts";
+import type { Lookup } from "../attribution/lookup.ts";
+import { bypasses, type ClientTlsFailure, classifyClientTlsFailure, describeClientTlsFailure, type HandshakeEnd, newWatch, watchBytes } from "../tls/client-failure.ts";
 import type { LeafIssuer } from "../tls/leaf.ts";
 import { ALPN_HTTP1_ONLY, sniHandler, upgradeToServerTls } from "../tls/sni.ts";
 import { MitmSession, type SessionDeps } from "./session.ts";
@@ -54,9 +56,18 @@ export interface MitmServerOptions {
   resolve: Record<string, string>;
   /** `[upstream] proxy`: raw tunnels leave through it too, like intercepted exchanges. */
   upstreamProxy?: string;
-  /** A stable key for the calling process (its pid where /proc can tell), for the TLS bypass. */
-  processKey(client: ClientInfo): string;
-  session(client: ClientInfo): Pick<SessionDeps, "observe" | "onExchange" | "bodyCapture">;
+  /** Starts finding the calling process and its project (off this loop, with a deadline). */
+  identify(client: ClientInfo): Lookup;
+  session(client: ClientInfo, who: Lookup): Pick<SessionDeps, "observe" | "hooks" | "bodyMaxBytes" | "ready">;
+}
+
+/** A client process sent around the meter for one host, because it refused our certificate. */
+export interface Bypass {
+  /** The process (its pid where /proc could tell, else its address) and the host. */
+  process: string;
+  host: string;
+  until: number;
+  reason: ClientTlsFailure["kind"];
 }
 
 export interface MitmServer {
@@ -66,6 +77,8 @@ export interface MitmServer {
   /** Stops accepting and ends idle keep-alive connections; busy ones end after their exchange. */
   stopAccepting(): void;
   closeAll(): void;
+  /** Processes and hosts tunnelled raw because they refused our certificate (until a restart or expiry). */
+  bypasses(): Bypass[];
 }
 
 const BYPASS_MS = 60 * 60 * 1000;
@@ -74,16 +87,17 @@ const HINTS = "a client that rejects Halton Meter's certificate needs NODE_EXTRA
 
 export function startMitmServer(opts: MitmServerOptions): MitmServer {
   const now = opts.now ?? Date.now;
-  const bypass = new Map<string, number>();
+  const bypass = new Map<string, Bypass>();
   const open = new Set<Sock>();
   const sessions = new Set<MitmSession>();
   let draining = false;
   const connector = opts.upstreamProxy ? httpProxyConnector(opts.upstreamProxy) : bunConnect;
 
+  const processOf = (pid: number | null, client: ClientInfo) => (pid !== null ? `pid ${pid}` : client.address);
   const bypassed = (key: string) => {
-    const until = bypass.get(key);
-    if (until === undefined) return false;
-    if (until > now()) return true;
+    const b = bypass.get(key);
+    if (b === undefined) return false;
+    if (b.until > now()) return true;
     bypass.delete(key);
     return false;
   };
@@ -140,11 +154,31 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       const client: ClientInfo = via
         ? { address: via.sourceAddress, port: via.sourcePort, serverPort: via.destPort, viaEdge: true, proxyProject }
         : { address: raw.remoteAddress, port: raw.remotePort, serverPort: raw.localPort, viaEdge: false, proxyProject };
-      const rest = buf.subarray(skip + head.length);
+      // From here the client's bytes (its ClientHello, if it did not wait for our 200) are held.
+      const held: Uint8Array[] = [buf.subarray(skip + head.length)];
       buf = Buffer.alloc(0);
-      const key = `${opts.processKey(client)} ${host}`;
-      if (opts.intercepted.has(host) && opts.issuer.permits(host) && !bypassed(key)) intercept(raw, host, port, client, key, rest);
-      else tunnel(raw, host, port, rest);
+      raw.data.on = { ...raw.data.on, data: (d) => void held.push(d) };
+      const early = () => Buffer.concat(held.splice(0));
+      if (!opts.intercepted.has(host) || !opts.issuer.permits(host)) return tunnel(raw, host, port, early, false);
+      // Our TLS layer reads the ClientHello from the socket itself; one we already read (sent
+      // with the CONNECT, before our 200) cannot be handed to it: that connection goes raw.
+      if (held[0]!.length > 0) {
+        opts.log.event("intercept.pipelined_hello", { host, bytes: held[0]!.length, client_port: client.port });
+        return tunnel(raw, host, port, early, false);
+      }
+      const who = opts.identify(client);
+      if (bypass.size === 0) return intercept(raw, host, port, client, who, false);
+      // A bypass is decided by the calling process, which may take a moment to find: answer now
+      // (the edge waits only briefly for our first byte) and leave the ClientHello in the
+      // socket, unread, until then.
+      raw.write(CONNECTION_ESTABLISHED);
+      raw.pause();
+      who.pid.then((pid) => {
+        if (!open.has(raw)) return;
+        if (bypassed(`${processOf(pid, client)} ${host}`)) tunnel(raw, host, port, early, true);
+        else intercept(raw, host, port, client, who, true);
+        raw.resume();
+      });
     };
   }
 
@@ -172,28 +206,54 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     };
   }
 
-  function intercept(raw: Sock, host: string, port: number, client: ClientInfo, key: string, early: Buffer): void {
-    raw.write(CONNECTION_ESTABLISHED);
-    // From here the raw socket's data handler keeps seeing ciphertext: it must ignore it.
-    raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
+  /** `answered`: the 200 to the CONNECT is already out. */
+  function intercept(raw: Sock, host: string, port: number, client: ClientInfo, who: Lookup, answered: boolean): void {
+    if (!answered) raw.write(CONNECTION_ESTABLISHED);
+    // From here the raw socket's data handler sees the client's TLS records: they are read only
+    // to tell, if the handshake fails, whether the client refused our certificate.
+    let watch = newWatch();
+    let helloAt: number | null = null;
+    let reset = false;
+    let errorText: string | null = null;
+    const see = (d: Uint8Array) => {
+      if (established) return;
+      watch = watchBytes(watch, d);
+      if (watch.helloComplete) helloAt ??= now();
+    };
+    raw.data.on = {
+      ...idleEvents(),
+      data: see,
+      close: (err) => {
+        open.delete(raw);
+        if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET") reset = true;
+      },
+    };
     let established = false;
-    // A client that never finishes the handshake (no ClientHello at all, or a stalled one) is not
-    // one that distrusts our CA, which closes at once: drop it without a TLS bypass.
-    const timer = setTimeout(() => {
+    const failed = (how: HandshakeEnd["how"]) => {
+      clearTimeout(timer);
       if (established) return;
       established = true;
-      opts.log.event("intercept.tls_timeout", { host, client_port: client.port, ms: opts.headTimeoutMs }, "warn");
+      const failure = classifyClientTlsFailure(watch, { how, errorText, msSinceHello: helloAt === null ? null : now() - helloAt, timeoutMs: opts.headTimeoutMs });
+      const bypassing = bypasses(failure);
+      opts.log.event(
+        "intercept.tls_failed",
+        { host, client_port: client.port, kind: failure.kind, reason: describeClientTlsFailure(failure), ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}) },
+        bypassing ? "warn" : "info",
+      );
+      if (!bypassing) return;
+      void who.pid.then((pid) => {
+        const proc = processOf(pid, client);
+        bypass.set(`${proc} ${host}`, { process: proc, host, until: now() + BYPASS_MS, reason: failure.kind });
+      });
+    };
+    // A client that never finishes the handshake (no ClientHello at all, or a stalled one) is
+    // dropped after the head timeout, and not bypassed: it did not say it distrusts our CA.
+    const timer = setTimeout(() => {
+      failed("timeout");
       open.delete(raw);
       tls.terminate();
       raw.terminate();
     }, opts.headTimeoutMs);
-    const failed = (why: string) => {
-      clearTimeout(timer);
-      if (established) return;
-      established = true;
-      bypass.set(key, now() + BYPASS_MS);
-      opts.log.event("intercept.tls_failed", { host, client_port: client.port, reason: why, hint: HINTS, bypass_minutes: BYPASS_MS / 60000 }, "warn");
-    };
     const state: SocketState = { on: idleEvents() };
     const [, tls] = upgradeToServerTls<SocketState>(raw, {
       data: state,
@@ -202,22 +262,22 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         ...forwardingHandlers,
         serverName: sniHandler(opts.issuer, (name, e) => opts.log.event("intercept.tls_refused", { host: name, reason: e.message }, "warn")),
         // Bun reports an irrelevant client-certificate error on the server side: only `ok` counts.
-        handshake: (s, ok) => {
-          if (!ok) return failed("handshake failed");
+        handshake: (s, ok, err) => {
+          if (!ok) {
+            errorText = err?.message ?? null;
+            return;
+          }
           clearTimeout(timer);
           if (established) return;
           established = true;
           open.delete(raw);
-          const sess = opts.session(client);
           const session = new MitmSession(s, {
             host,
             port,
             pool: opts.pool,
             log: opts.log,
             now,
-            observe: sess.observe,
-            onExchange: sess.onExchange,
-            bodyCapture: sess.bodyCapture,
+            ...opts.session(client, who),
             headTimeoutMs: opts.headTimeoutMs,
             idleTimeoutMs: opts.idleTimeoutMs,
           });
@@ -226,24 +286,34 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         },
         close: (s, err) => {
           open.delete(raw);
-          failed("client closed the connection during the TLS handshake (it does not trust our CA)");
+          if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET" && !errorText) reset = true;
+          failed(reset ? "reset" : "closed");
           // After the handshake the session owns the socket: it must hear the close, or an
           // exchange the client walked away from never ends (no row, its upstream held).
           forwardingHandlers.close?.(s, err);
         },
       },
     });
-    if (early.length) tls.write(early);
   }
 
-  function tunnel(raw: Sock, host: string, port: number, early: Buffer): void {
+  /**
+   * A raw tunnel. `held()` hands over what the client sent meanwhile, at the moment the relay
+   * takes over. With the 200 already `answered`, a target that cannot be reached is a close.
+   */
+  function tunnel(raw: Sock, host: string, port: number, held: () => Buffer, answered: boolean): void {
     // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.
     const addr = opts.upstreamProxy ? { hostname: host, port } : resolveAddress(opts.resolve, host, port);
     openConnection(connector, addr.hostname, addr.port, opts.connectTimeoutMs, () => !open.has(raw)).then((up) => {
-      if (!up.ok) return void raw.end(plainResponse(502, describeConnectFailure(up.code, host, port, up.message).reason, "daemon"));
+      if (!up.ok) {
+        const reason = describeConnectFailure(up.code, host, port, up.message).reason;
+        if (!answered) return void raw.end(plainResponse(502, reason, "daemon"));
+        opts.log.event("daemon.error", { kind: "tunnel-failed", host, port, reason }, "warn");
+        return void raw.end();
+      }
       const sp = splice(raw, up.socket, () => open.delete(raw));
-      sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
+      if (!answered) sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
       for (const b of up.early) sp.down.push(b);
+      const early = held();
       if (early.length) sp.up.push(early);
     });
   }
@@ -266,6 +336,9 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       draining = true;
       listener.stop(false);
       for (const s of sessions) s.drain();
+    },
+    bypasses() {
+      return [...bypass.keys()].filter(bypassed).map((k) => bypass.get(k)!);
     },
     closeAll() {
       for (const s of open) {

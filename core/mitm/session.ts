@@ -42,13 +42,25 @@ export interface SessionDeps {
   log: EventLog;
   now: () => number;
   observe(head: { host: string; method: string; target: string; requestHeaders: RawHeaders }): ExchangeObserver | null;
-  onExchange(record: ExchangeRecord): void;
-  /** Keep request and response bodies (each capped at maxBytes); null or absent: keep none. */
-  bodyCapture?: { maxBytes: number } | null;
+  /** What depends on who the client is; it comes once attribution answers (or its deadline passes). */
+  hooks: Promise<SessionHooks>;
+  /**
+   * Settles once the calling process is known (or its deadline passed). The first request waits
+   * for it before going upstream: a client that had its answer might exit before /proc was read.
+   */
+  ready: Promise<unknown>;
+  /** The body-capture cap, used to keep bodies provisionally while the hooks are not in yet. */
+  bodyMaxBytes: number;
   /** A request head (the first one counted from the handshake) must be complete within this. */
   headTimeoutMs: number;
   /** A keep-alive connection idle between requests is closed after this. */
   idleTimeoutMs: number;
+}
+
+export interface SessionHooks {
+  onExchange(record: ExchangeRecord): void;
+  /** Keep request and response bodies (each capped at maxBytes); null: keep none. */
+  bodyCapture: { maxBytes: number } | null;
 }
 
 interface Exchange {
@@ -79,12 +91,14 @@ export class MitmSession {
   private waiting: { timer: ReturnType<typeof setTimeout>; forHead: boolean } | null = null;
   /** Exchanges finished on this connection. */
   private served = 0;
+  private hooks: SessionHooks | null = null;
 
   constructor(
     private readonly client: Sock,
     private readonly deps: SessionDeps,
   ) {
     this.out = new Outbox((d) => client.write(d));
+    deps.hooks.then((h) => void (this.hooks = h));
     client.data.on = {
       data: (d) => this.onClientData(d),
       drain: () => this.onClientDrain(),
@@ -217,13 +231,14 @@ export class MitmSession {
     } catch (err) {
       record.error = `observer failed: ${(err as Error).message}`;
     }
-    const capture = this.deps.bodyCapture;
+    // Before the hooks are in, bodies are kept on the chance that this client's .haltonrc asks for them.
+    const capture = this.hooks ? this.hooks.bodyCapture : { maxBytes: this.deps.bodyMaxBytes };
     const bodies = capture ? new BodyCapture(capture.maxBytes, headBytes, head.headers) : null;
     const ex: Exchange = { record, head, reqBody, upstream: null, respBuf: Buffer.alloc(0), respBody: null, respKeepAlive: false, sentToClient: false, observer, bodies };
     this.ex = ex;
     this.deps.log.event("intercept.start", { id: record.exchangeId, host, method: head.method, path: head.target.split("?")[0] });
     const copy = Buffer.from(headBytes);
-    this.deps.pool.acquire(host, port).then((got) => {
+    Promise.all([this.deps.pool.acquire(host, port), this.deps.ready]).then(([got]) => {
       if (this.ex !== ex || this.closed) return void (got.ok && this.deps.pool.release(got.conn));
       if (!got.ok) {
         record.error = got.reason;
@@ -383,8 +398,14 @@ export class MitmSession {
       }
     }
     this.deps.log.event("intercept.complete", { id: rec.exchangeId, host: rec.host, status: rec.status, complete, ms: rec.endedAt - rec.startedAt, error: rec.error ?? undefined });
+    if (this.hooks) this.deliver(this.hooks, rec);
+    else void this.deps.hooks.then((h) => this.deliver(h, rec));
+  }
+
+  private deliver(hooks: SessionHooks, rec: ExchangeRecord): void {
+    if (!hooks.bodyCapture) rec.bodies = null;
     try {
-      this.deps.onExchange(rec);
+      hooks.onExchange(rec);
     } catch (err) {
       this.deps.log.event("capture.error", { id: rec.exchangeId, reason: (err as Error).message }, "error");
     }

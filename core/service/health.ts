@@ -1,5 +1,6 @@
 // The daemon's `GET /health` answer, read over a raw loopback socket (see core/proxy/loopback-get.ts).
 
+import type { TlsBypass } from "../api/types.ts";
 import { loopbackGet } from "../proxy/loopback-get.ts";
 
 export interface HealthAnswer {
@@ -7,6 +8,8 @@ export interface HealthAnswer {
   version?: string;
   pid?: number;
   uptime_s?: number;
+  /** Client processes the daemon tunnels raw because they refused its certificate. */
+  tls_bypass?: TlsBypass[];
 }
 
 export type HealthResult = { ok: true; answer: HealthAnswer } | { ok: false; why: string };

@@ -37,7 +37,7 @@ let sb: Sandbox | undefined;
 beforeAll(async () => {
   mkdirSync(DIST, { recursive: true });
   // The same entrypoints as the Makefile's DAEMON_ENTRIES: the API's query worker is embedded.
-  if (!existsSync(CLI)) await compile(["cmd/halton-meter.ts", "core/api/query-worker.ts"], CLI);
+  if (!existsSync(CLI)) await compile(["cmd/halton-meter.ts", "core/api/query-worker.ts", "core/attribution/lookup-worker.ts"], CLI);
   if (!existsSync(EDGE)) await compile(["cmd/edge.ts"], EDGE);
   echo = echoServer();
 }, 120_000);

@@ -30,7 +30,7 @@ export function compiledBinaries(): Promise<Binaries> {
       if (code !== 0) throw new Error(`compiling ${entries.join(" ")} failed: ${err}`);
     };
     // The Makefile's DAEMON_ENTRIES: the API's query worker is embedded beside the CLI.
-    await Promise.all([build(["cmd/halton-meter.ts", "core/api/query-worker.ts"], "halton-meter"), build(["cmd/edge.ts"], "halton-meter-edge")]);
+    await Promise.all([build(["cmd/halton-meter.ts", "core/api/query-worker.ts", "core/attribution/lookup-worker.ts"], "halton-meter"), build(["cmd/edge.ts"], "halton-meter-edge")]);
     return { meter: join(dir, "halton-meter"), edge: join(dir, "halton-meter-edge") };
   })();
   return compiled;

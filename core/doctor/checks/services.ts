@@ -76,3 +76,19 @@ export async function checkEdge(ctx: DoctorContext): Promise<Finding> {
     does: "start the edge through the supervisor",
   });
 }
+
+/** Clients that refused our certificate are tunnelled raw (unmetered) until the daemon restarts. */
+export async function checkTlsBypass(ctx: DoctorContext): Promise<Finding> {
+  const health = await ctx.daemonHealth();
+  if (!health?.ok) return finding("tls-bypass", "skip", "the daemon is not answering");
+  const list = health.value.tls_bypass ?? [];
+  if (list.length === 0) return finding("tls-bypass", "ok", "no client has refused Halton Meter's certificate");
+  const shown = list.slice(0, 5).map((b) => `${b.process} for ${b.host} (${b.reason}, until ${b.until})`);
+  const more = list.length > 5 ? `, and ${list.length - 5} more` : "";
+  return finding(
+    "tls-bypass",
+    "warn",
+    `${list.length} client process${list.length === 1 ? "" : "es"} refused our certificate and ${list.length === 1 ? "is" : "are"} tunnelled raw, unmetered: ${shown.join("; ")}${more}`,
+    "give that tool the trust env (`halton-meter setup` prints it: NODE_EXTRA_CA_CERTS for Node, SSL_CERT_FILE for Python and curl), restart it, then restart the daemon to clear the list (`halton-meter stop && halton-meter start`)",
+  );
+}
