@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { defineCommand } from "citty";
-import { formatSize, parseDuration } from "../../core/capture/units.ts";
+import { formatSize } from "../../core/capture/units.ts";
+import { parseDuration } from "../../core/time/duration.ts";
 import { bodiesStats, maintain, openStore, openStoreReadOnly, purgeBodies, type Store, StoreError } from "../../core/store/index.ts";
 import { cliContext } from "../_context.ts";
 import { EXIT, UserError } from "../_errors.ts";
@@ -87,7 +88,7 @@ const purge = defineCommand({
     let olderThanMs: number | undefined;
     if (args["older-than"] !== undefined) {
       const d = parseDuration(args["older-than"]);
-      if (!d.ok) throw new UserError(`--older-than: ${d.reason}`, "for example `halton-meter bodies purge --older-than 7d`", EXIT.usage);
+      if (!d.ok) throw new UserError(`--older-than: ${d.message}`, "for example `halton-meter bodies purge --older-than 7d`", EXIT.usage);
       olderThanMs = d.ms;
     }
     const store = openExisting(paths.db);

@@ -1,9 +1,9 @@
 // The time range a report, the API or the dashboard asks about: `--since 7d`, `--from/--to`,
 // the last 30 days by default. Parsing returns errors as values with a message a person can act on.
 
-export const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
+import { DAY, HOUR, MINUTE, parseDuration } from "../time/duration.ts";
+
+export { DAY, HOUR, MINUTE } from "../time/duration.ts";
 
 export interface Period {
   /** Epoch ms, inclusive. */
@@ -16,20 +16,12 @@ export interface Period {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const UNITS: Record<string, { ms: number; word: string }> = {
-  m: { ms: MINUTE, word: "minute" },
-  h: { ms: HOUR, word: "hour" },
-  d: { ms: DAY, word: "day" },
-  w: { ms: 7 * DAY, word: "week" },
-};
-
-/** "30m", "24h", "7d", "2w" to milliseconds. */
-export function parseDuration(text: string): Parsed<{ ms: number; label: string }> {
-  const m = /^\s*(\d{1,6})\s*([mhdw])\s*$/i.exec(text);
-  const unit = m && UNITS[m[2]!.toLowerCase()];
-  if (!m || !unit || Number(m[1]) === 0) return { ok: false, message: `"${text}" is not a duration: use a number and m, h, d or w, such as 30m, 24h, 7d or 2w` };
-  const n = Number(m[1]);
-  return { ok: true, value: { ms: n * unit.ms, label: `last ${n === 1 ? unit.word : `${n} ${unit.word}s`}` } };
+/** A period's length: any duration `core/time/duration.ts` reads, but not zero. */
+export function parsePeriodLength(text: string): Parsed<{ ms: number; label: string }> {
+  const d = parseDuration(text);
+  if (!d.ok) return d;
+  if (d.ms === 0) return { ok: false, message: `"${text}" is a period of no length: use one such as 30m, 24h, 7d or 2w` };
+  return { ok: true, value: { ms: d.ms, label: `last ${d.label}` } };
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -78,7 +70,7 @@ export function resolvePeriod(input: PeriodInput): Parsed<Period> {
     return { ok: false, message: "use either --since or --from/--to, not both" };
   }
   if (input.from === undefined && input.to === undefined) {
-    const d = parseDuration(input.since ?? input.defaultSince ?? "30d");
+    const d = parsePeriodLength(input.since ?? input.defaultSince ?? "30d");
     if (!d.ok) return { ok: false, message: `--since: ${d.message}` };
     return { ok: true, value: { since: now - d.value.ms, until: now, label: d.value.label } };
   }

@@ -34,7 +34,7 @@ const invalid = (detail: string) => ({ error: "invalid request", detail });
 const FORBIDDEN_HOST = { error: "forbidden host", detail: "the Halton Meter API answers only requests addressed to 127.0.0.1" };
 const FORBIDDEN_ORIGIN = { error: "forbidden origin", detail: "the Halton Meter API does not answer other web sites" };
 const READ_ONLY = { error: "method not allowed", detail: "the Halton Meter API is read-only: use GET" };
-const DURATION = "is not a duration: use a number and m, h, d or w, such as 30m, 24h, 7d or 2w";
+const DURATION = "is not a duration: use a number and a unit (s, m, h, d or w), such as 30m, 24h, 7d, 2w or 1d12h";
 const OK = "HTTP/1.1 200 OK";
 const E400 = "HTTP/1.1 400 Bad Request";
 const E403 = "HTTP/1.1 403 Forbidden";
@@ -63,7 +63,7 @@ const CASES: ApiCase[] = [
   // Query parameters
   { name: "since not a duration", path: "/v1/stats?since=abc", status: E400, json: invalid(`since: "abc" ${DURATION}`) },
   { name: "since negative", path: "/v1/stats?since=-7d", status: E400, json: invalid(`since: "-7d" ${DURATION}`) },
-  { name: "since zero", path: "/v1/stats?since=0d", status: E400, json: invalid(`since: "0d" ${DURATION}`) },
+  { name: "since zero", path: "/v1/stats?since=0d", status: E400, json: invalid('since: "0d" is a period of no length: use one such as 30m, 24h, 7d or 2w') },
   { name: "since absurd", path: "/v1/stats?since=99999999999d", status: E400, json: invalid(`since: "99999999999d" ${DURATION}`) },
   { name: "since empty", path: "/v1/stats?since=", status: E400, json: invalid("since: since must not be empty") },
   { name: "since without a value", path: "/v1/stats?since", status: E400, json: invalid("since: since must not be empty") },

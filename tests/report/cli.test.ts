@@ -111,6 +111,12 @@ describe("report when things are not right", () => {
     expect(stderr).toContain("hint: run `halton-meter doctor`");
   });
 
+  test("--since takes the compound durations every other flag takes (1d12h)", async () => {
+    const { code, stdout } = await report(["--since", "1d12h", "--json"]);
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { period: { label: string } }).period.label).toBe("last 1 day 12 hours");
+  });
+
   const usage: Array<[string[], RegExp]> = [
     [["--since", "7x"], /--since: "7x" is not a duration/],
     [["--from", "2026-02-30"], /--from: "2026-02-30" is not a date/],

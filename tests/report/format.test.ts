@@ -3,18 +3,19 @@
 import { describe, expect, test } from "bun:test";
 import { change, compact, costCell, usd, usdExact } from "../../core/report/format.ts";
 import { buildReport } from "../../core/report/model.ts";
-import { parseDuration, parseInstant, previousPeriod, resolvePeriod } from "../../core/report/period.ts";
+import { parseInstant, parsePeriodLength, previousPeriod, resolvePeriod } from "../../core/report/period.ts";
 import { renderText } from "../../core/report/text.ts";
 import { insertRows, openStore } from "../../core/store/index.ts";
 import { DAY, HOUR, NOW, seedRows } from "./_seed.ts";
 
 describe("periods", () => {
   test("durations", () => {
-    expect(parseDuration("30m")).toEqual({ ok: true, value: { ms: 30 * 60_000, label: "last 30 minutes" } });
-    expect(parseDuration("24h")).toEqual({ ok: true, value: { ms: DAY, label: "last 24 hours" } });
-    expect(parseDuration("1d")).toEqual({ ok: true, value: { ms: DAY, label: "last day" } });
-    expect(parseDuration("2w")).toMatchObject({ ok: true, value: { ms: 14 * DAY } });
-    for (const bad of ["", "7", "d", "7x", "-1d", "0d", "1.5h", "7 days"]) expect(parseDuration(bad).ok).toBe(false);
+    expect(parsePeriodLength("30m")).toEqual({ ok: true, value: { ms: 30 * 60_000, label: "last 30 minutes" } });
+    expect(parsePeriodLength("24h")).toEqual({ ok: true, value: { ms: DAY, label: "last 24 hours" } });
+    expect(parsePeriodLength("1d")).toEqual({ ok: true, value: { ms: DAY, label: "last day" } });
+    expect(parsePeriodLength("2w")).toMatchObject({ ok: true, value: { ms: 14 * DAY } });
+    expect(parsePeriodLength("1d12h")).toEqual({ ok: true, value: { ms: 1.5 * DAY, label: "last 1 day 12 hours" } });
+    for (const bad of ["", "7", "d", "7x", "-1d", "0d", "0h0m", "1.5h", "7 days"]) expect(parsePeriodLength(bad).ok).toBe(false);
   });
 
   test("dates are local midnights, times local or explicit; impossible dates are refused", () => {
