@@ -1,13 +1,8 @@
 // Which hosts the daemon decrypts and meters. Everything else is tunnelled untouched.
 
-export const PROVIDER_HOSTS: readonly string[] = [
-  "api.anthropic.com",
-  "api.openai.com",
-  "chatgpt.com",
-  "generativelanguage.googleapis.com",
-  "cloudcode-pa.googleapis.com",
-  "api.x.ai",
-];
+import { PROVIDER_HOSTS } from "./providers/hosts.ts";
+
+export { PROVIDER_HOSTS } from "./providers/hosts.ts";
 
 export function normaliseHost(host: string): string {
   return host.toLowerCase().replace(/\.$/, "");

@@ -16,6 +16,7 @@ import {
   type ProviderAdapter,
   type Tally,
 } from "./_usage.ts";
+import { PROVIDER_HOST } from "./hosts.ts";
 
 /** `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}` */
 function anthropicError(body: unknown): ErrorInfo | null {
@@ -197,6 +198,6 @@ function matchAnthropic(method: string, target: string): Endpoint | null {
 
 export const anthropicAdapter: ProviderAdapter = {
   provider: "anthropic",
-  hosts: ["api.anthropic.com"],
+  hosts: [PROVIDER_HOST.anthropic],
   match: matchAnthropic,
 };

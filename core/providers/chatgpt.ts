@@ -4,6 +4,7 @@
 import { targetPath } from "./_headers.ts";
 import type { Endpoint, ProviderAdapter } from "./_usage.ts";
 import { responsesEndpoint } from "./openai-format.ts";
+import { PROVIDER_HOST } from "./hosts.ts";
 
 function matchChatGPT(method: string, target: string): Endpoint | null {
   if (method.toUpperCase() !== "POST") return null;
@@ -19,6 +20,6 @@ function matchChatGPT(method: string, target: string): Endpoint | null {
 
 export const chatgptAdapter: ProviderAdapter = {
   provider: "chatgpt",
-  hosts: ["chatgpt.com"],
+  hosts: [PROVIDER_HOST.chatgpt],
   match: matchChatGPT,
 };

@@ -4,6 +4,7 @@
 import { targetPath } from "./_headers.ts";
 import type { Endpoint, ProviderAdapter } from "./_usage.ts";
 import { geminiEndpoint } from "./google.ts";
+import { PROVIDER_HOST } from "./hosts.ts";
 
 const METERED = new Set(["generateContent", "streamGenerateContent", "countTokens"]);
 
@@ -16,6 +17,6 @@ function matchCloudCode(method: string, target: string): Endpoint | null {
 
 export const cloudcodeAdapter: ProviderAdapter = {
   provider: "google-cloudcode",
-  hosts: ["cloudcode-pa.googleapis.com"],
+  hosts: [PROVIDER_HOST.cloudcode],
   match: matchCloudCode,
 };

@@ -19,6 +19,7 @@ import {
   type ProviderAdapter,
   type Tally,
 } from "./_usage.ts";
+import { PROVIDER_HOST } from "./hosts.ts";
 
 /** `{"error":{"code":429,"message":"...","status":"RESOURCE_EXHAUSTED"}}`, possibly inside `[...]`. */
 function googleError(body: unknown): ErrorInfo | null {
@@ -160,6 +161,6 @@ function matchGemini(method: string, target: string): Endpoint | null {
 
 export const googleAdapter: ProviderAdapter = {
   provider: "google",
-  hosts: ["generativelanguage.googleapis.com"],
+  hosts: [PROVIDER_HOST.gemini],
   match: matchGemini,
 };

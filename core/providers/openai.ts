@@ -3,6 +3,7 @@
 import { targetPath } from "./_headers.ts";
 import type { Endpoint, ProviderAdapter } from "./_usage.ts";
 import { chatEndpoint, embeddingsEndpoint, responsesEndpoint } from "./openai-format.ts";
+import { PROVIDER_HOST } from "./hosts.ts";
 
 function matchOpenAI(method: string, target: string): Endpoint | null {
   if (method.toUpperCase() !== "POST") return null;
@@ -24,6 +25,6 @@ function matchOpenAI(method: string, target: string): Endpoint | null {
 
 export const openaiAdapter: ProviderAdapter = {
   provider: "openai",
-  hosts: ["api.openai.com"],
+  hosts: [PROVIDER_HOST.openai],
   match: matchOpenAI,
 };

@@ -4,6 +4,7 @@ import { targetPath } from "./_headers.ts";
 import type { Endpoint, ProviderAdapter } from "./_usage.ts";
 import { messagesEndpoint } from "./anthropic.ts";
 import { chatEndpoint, responsesEndpoint } from "./openai-format.ts";
+import { PROVIDER_HOST } from "./hosts.ts";
 
 function matchXai(method: string, target: string): Endpoint | null {
   if (method.toUpperCase() !== "POST") return null;
@@ -21,6 +22,6 @@ function matchXai(method: string, target: string): Endpoint | null {
 
 export const xaiAdapter: ProviderAdapter = {
   provider: "xai",
-  hosts: ["api.x.ai"],
+  hosts: [PROVIDER_HOST.xai],
   match: matchXai,
 };

@@ -3,6 +3,7 @@
 
 import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
+import { PROVIDER_HOSTS } from "../../core/providers/hosts.ts";
 
 export interface FakeRequest {
   /** Head bytes exactly as received, up to and including the blank line. */
@@ -259,7 +260,7 @@ async function sh(argv: string[], cwd: string): Promise<void> {
 }
 
 /** The six metered provider hosts; the fake's certificate names them all. */
-export const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com", "chatgpt.com", "generativelanguage.googleapis.com", "cloudcode-pa.googleapis.com", "api.x.ai"] as const;
+export { PROVIDER_HOSTS };
 
 const SAN = `subjectAltName=${PROVIDER_HOSTS.map((h) => `DNS:${h}`).join(",")},DNS:localhost,IP:127.0.0.1`;
 

@@ -2,7 +2,9 @@
 
 import { describe, expect, test } from "bun:test";
 import type { ProviderId } from "../../core/capture/types.ts";
-import { adapterFor, createObserver } from "../../core/providers/index.ts";
+import { interceptedHosts } from "../../core/intercept.ts";
+import { PROVIDER_HOSTS } from "../../core/providers/hosts.ts";
+import { ADAPTERS, adapterFor, createObserver } from "../../core/providers/index.ts";
 import { headerValue, normalizeHost, targetPath } from "../../core/providers/_headers.ts";
 import { replayText } from "./_harness.ts";
 
@@ -18,6 +20,13 @@ describe("adapterFor", () => {
       ["api.x.ai", "xai"],
     ];
     expect(hosts.map(([host]) => adapterFor(host)?.provider ?? null)).toEqual(hosts.map(([, provider]) => provider));
+  });
+
+  test("the host list is the adapters' hosts: one each way, and the edge and the daemon intercept exactly those", () => {
+    expect(ADAPTERS.flatMap((a) => a.hosts).sort()).toEqual([...PROVIDER_HOSTS].sort());
+    for (const host of PROVIDER_HOSTS) expect(adapterFor(host)).not.toBeNull();
+    expect([...interceptedHosts()].sort()).toEqual([...PROVIDER_HOSTS].sort());
+    expect(interceptedHosts(["LLM.Internal.Example.com."]).has("llm.internal.example.com")).toBe(true);
   });
 
   test("other hosts and other ports are not providers", () => {
