@@ -40,6 +40,9 @@ export const ZERO_TOKENS: Readonly<TokenCounts> = Object.freeze({
 
 export type ProviderId = "anthropic" | "openai" | "chatgpt" | "google" | "google-cloudcode" | "xai";
 
+/** The provider and client of the lifecycle self-test's canary rows: reports leave them out by default. */
+export const SELF_TEST_PROVIDER = "halton-meter";
+
 /** What an adapter concluded about one exchange. */
 export interface UsageResult {
   provider: ProviderId;

@@ -2,13 +2,11 @@
 // answers itself and never sends upstream. `init` uses it to prove client -> edge -> daemon ->
 // our CA -> store end to end, without network access or a provider account.
 
-import { ZERO_TOKENS } from "../capture/types.ts";
+import { SELF_TEST_PROVIDER, ZERO_TOKENS } from "../capture/types.ts";
 import type { RequestRow } from "../store/rows.ts";
 import type { ExchangeRecord } from "./session.ts";
 
 export const SELF_TEST_PATH = "/__halton-meter/self-test";
-/** The provider and client of canary rows: reports leave them out by default. */
-export const SELF_TEST_PROVIDER = "halton-meter";
 
 const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
 

@@ -1,10 +1,8 @@
 // What a report says, independent of how it is printed (text, JSON, CSV).
 
 import { summaryWithTotal, type GroupBy, type RequestFilter, type Store, type SummaryRow } from "../store/index.ts";
+import { SELF_TEST_PROVIDER } from "../capture/types.ts";
 import { previousPeriod, type Period } from "./period.ts";
-
-/** The lifecycle self-test writes canary rows under this provider; reports leave them out by default. */
-export const SELF_TEST_PROVIDER = "halton-meter";
 
 export const GROUP_BYS: readonly GroupBy[] = ["project", "model", "provider", "client", "day"];
 
