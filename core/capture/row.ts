@@ -6,13 +6,13 @@ import type { Attribution } from "../attribution/project.ts";
 import type { ExchangeRecord } from "../mitm/session.ts";
 import { priceUsage } from "../pricing/index.ts";
 import type { PriceOverrides } from "../pricing/types.ts";
-import { headerValue } from "../proxy/head.ts";
+import { headerValue } from "../http/headers.ts";
 import type { RequestRow } from "../store/rows.ts";
 import { ZERO_TOKENS } from "./types.ts";
 
 export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attribution: Attribution }, overrides: PriceOverrides): RequestRow {
   const usage = rec.usage;
-  const ua = headerValue(rec.requestHeaders, "user-agent") ?? null;
+  const ua = headerValue(rec.requestHeaders, "user-agent");
   let price: Pick<RequestRow, "costMicros" | "priceStatus" | "priceSource"> = { costMicros: null, priceStatus: "unmetered", priceSource: null };
   let note = [rec.error, usage?.note].filter(Boolean).join("; ") || null;
   if (usage?.metered) {

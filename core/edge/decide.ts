@@ -1,6 +1,7 @@
 // What the edge does with a parsed request head. Pure.
 
-import { headerValue, type RequestHead } from "../proxy/head.ts";
+import { headerValue } from "../http/headers.ts";
+import type { RequestHead } from "../proxy/head.ts";
 import { isLoopbackHost, parseAbsoluteUrl, parseAuthority, type Target } from "../proxy/target.ts";
 
 export type EdgeDecision =
@@ -50,7 +51,7 @@ function loop(t: Target): EdgeDecision {
 function originFormHead(head: RequestHead, path: string, target: Target): string {
   const lines = [`${head.method} ${path} ${head.version}`];
   for (const [name, value] of head.headers) if (!HOP_BY_HOP.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
-  if (headerValue(head.headers, "host") === undefined) lines.push(`Host: ${target.port === 80 ? target.host : `${target.host}:${target.port}`}`);
+  if (headerValue(head.headers, "host") === null) lines.push(`Host: ${target.port === 80 ? target.host : `${target.host}:${target.port}`}`);
   lines.push("Connection: close");
   return `${lines.join("\r\n")}\r\n\r\n`;
 }

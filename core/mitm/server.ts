@@ -4,7 +4,8 @@
 
 import type { Socket, TCPSocketListener } from "bun";
 import type { EventLog } from "../log/jsonl.ts";
-import { headerValue, MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
+import { headerValue } from "../http/headers.ts";
+import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
 import { bunConnect, describeConnectFailure, httpProxyConnector, openConnection } from "../proxy/connect.ts";
 import { parseProxyLine } from "../proxy/proxy-protocol.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
@@ -29,7 +30,7 @@ export interface ClientInfo {
 }
 
 /** `Proxy-Authorization: Basic base64(project:)`: the user part names the project. */
-export function projectFromProxyAuth(value: string | undefined): string | null {
+export function projectFromProxyAuth(value: string | null | undefined): string | null {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(value?.trim() ?? "");
   if (!m) return null;
   const user = decodeURIComponent(Buffer.from(m[1]!, "base64").toString("utf8").split(":")[0] ?? "");

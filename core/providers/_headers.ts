@@ -1,17 +1,7 @@
-// Header and host helpers shared by the adapters. Header names compare case-insensitively;
-// repeated headers are joined with ", " as HTTP allows for list-valued fields.
+// Header and host helpers shared by the adapters (reading a field: core/http/headers.ts).
 
 import type { RawHeaders } from "../capture/types.ts";
-
-export function headerValue(headers: RawHeaders, name: string): string | null {
-  const wanted = name.toLowerCase();
-  let found: string | null = null;
-  for (const [key, value] of headers) {
-    if (key.toLowerCase() !== wanted) continue;
-    found = found === null ? value : `${found}, ${value}`;
-  }
-  return found;
-}
+import { headerValue } from "../http/headers.ts";
 
 /** The media type without parameters, lower-cased: "text/event-stream". Empty when absent. */
 export function mediaType(headers: RawHeaders): string {

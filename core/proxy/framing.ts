@@ -2,7 +2,7 @@
 // belong to the body, hands out the decoded payload (for observers) and never rewrites bytes.
 
 import type { RawHeaders } from "../capture/types.ts";
-import { headerTokens, headerValues } from "./head.ts";
+import { headerTokens, headerValues } from "../http/headers.ts";
 
 export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
 

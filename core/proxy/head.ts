@@ -90,23 +90,3 @@ export function parseResponseHead(buf: Uint8Array, max = MAX_HEAD_BYTES): HeadRe
   if (typeof headers === "string") return { kind: "invalid", status: 502, reason: `upstream sent ${headers}` };
   return { kind: "ok", head: { version: m[1]!, status: Number(m[2]), reason: m[3] ?? "", headers }, length: split.length };
 }
-
-/** All values of a header (case-insensitive name), in order. */
-export function headerValues(headers: RawHeaders, name: string): string[] {
-  const lower = name.toLowerCase();
-  const out: string[] = [];
-  for (const [n, v] of headers) if (n.toLowerCase() === lower) out.push(v);
-  return out;
-}
-
-export function headerValue(headers: RawHeaders, name: string): string | undefined {
-  return headerValues(headers, name)[0];
-}
-
-/** Comma-separated tokens of a header such as Connection or Transfer-Encoding, lowercased. */
-export function headerTokens(headers: RawHeaders, name: string): string[] {
-  return headerValues(headers, name)
-    .flatMap((v) => v.split(","))
-    .map((t) => t.trim().toLowerCase())
-    .filter(Boolean);
-}

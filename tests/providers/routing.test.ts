@@ -5,7 +5,8 @@ import type { ProviderId } from "../../core/capture/types.ts";
 import { interceptedHosts } from "../../core/intercept.ts";
 import { PROVIDER_HOSTS } from "../../core/providers/hosts.ts";
 import { ADAPTERS, adapterFor, createObserver } from "../../core/providers/index.ts";
-import { headerValue, normalizeHost, targetPath } from "../../core/providers/_headers.ts";
+import { headerValue } from "../../core/http/headers.ts";
+import { normalizeHost, targetPath } from "../../core/providers/_headers.ts";
 import { replayText } from "./_harness.ts";
 
 describe("adapterFor", () => {
