@@ -2,6 +2,7 @@
 
 import type { RawHeaders } from "../capture/types.ts";
 import { headerValue } from "../http/headers.ts";
+import { canonicalHost } from "../http/host.ts";
 
 /** The media type without parameters, lower-cased: "text/event-stream". Empty when absent. */
 export function mediaType(headers: RawHeaders): string {
@@ -20,10 +21,8 @@ export function contentCodings(headers: RawHeaders): string[] {
 
 /** "API.Anthropic.com:443" -> "api.anthropic.com"; any other port is kept (and so matches nothing). */
 export function normalizeHost(host: string): string {
-  let h = host.trim().toLowerCase();
-  if (h.endsWith(":443")) h = h.slice(0, -4);
-  if (h.endsWith(".")) h = h.slice(0, -1);
-  return h;
+  const h = canonicalHost(host);
+  return canonicalHost(h.endsWith(":443") ? h.slice(0, -4) : h);
 }
 
 /** The path of an origin-form (or absolute-form) request target, without the query string. */

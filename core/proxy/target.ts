@@ -1,5 +1,7 @@
 // Where a proxy request wants to go: CONNECT authority-form or absolute-form http:// URLs.
 
+import { canonicalHost } from "../http/host.ts";
+
 export interface Target {
   host: string;
   port: number;
@@ -36,11 +38,11 @@ export function parseAuthority(authority: string, defaultPort?: number): TargetR
   }
   if (portText === undefined) {
     if (defaultPort === undefined) return { ok: false, reason: "missing port" };
-    return { ok: true, target: { host: host.toLowerCase().replace(/\.$/, ""), port: defaultPort } };
+    return { ok: true, target: { host: canonicalHost(host), port: defaultPort } };
   }
   const port = parsePort(portText);
   if (port === null) return { ok: false, reason: `invalid port ${JSON.stringify(portText.slice(0, 10))}` };
-  return { ok: true, target: { host: host.toLowerCase().replace(/\.$/, ""), port } };
+  return { ok: true, target: { host: canonicalHost(host), port } };
 }
 
 /** `http://host[:port]/path?query` → the target and the origin-form path. */

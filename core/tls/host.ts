@@ -1,10 +1,11 @@
+import { canonicalHost } from "../http/host.ts";
 import { TlsError } from "./errors.ts";
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** Lowercase, drop a trailing dot; a DNS name of LDH labels or a typed error (IP literals included). */
 export function normaliseHost(host: string): string {
-  const h = host.trim().toLowerCase().replace(/\.$/, "");
+  const h = canonicalHost(host);
   const labels = h.split(".");
   const ok = h.length > 0 && h.length <= 253 && labels.every((l) => LABEL.test(l)) && !/^[0-9]+$/.test(labels.at(-1)!);
   if (!ok) {
