@@ -1,5 +1,6 @@
 import { type ArgsDef, type CommandDef, renderUsage, runCommand } from "citty";
 import { createTerminal, type Terminal } from "../core/log/terminal.ts";
+import { ServiceError } from "../core/service/errors.ts";
 import { EXIT, UserError } from "./_errors.ts";
 
 type AnyCommand = CommandDef<ArgsDef>;
@@ -98,6 +99,12 @@ export async function runCli(root: AnyCommand, argv: string[], versionLine: stri
       term.error(err.message);
       if (err.hint) term.hint(err.hint);
       return err.exitCode;
+    }
+    // The supervisor contract's errors (platform/*): something the user can fix, with its hint.
+    if (err instanceof ServiceError) {
+      term.error(err.message);
+      term.hint(err.hint);
+      return EXIT.failed;
     }
     if (err instanceof Error && (err as { code?: string }).code?.startsWith("E_")) {
       term.error(err.message);

@@ -12,6 +12,7 @@ import { createTerminal } from "../../core/log/terminal.ts";
 import { meterHome, statePaths } from "../../core/paths.ts";
 import { readSentinels } from "../../core/service/sentinels.ts";
 import type { Supervisor, Unavailable } from "../../core/service/supervisor.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 import { EXIT, UserError } from "../_errors.ts";
 import { pickPlatform, userHome } from "../_platform.ts";
 
@@ -26,7 +27,7 @@ async function context(): Promise<DoctorContext> {
     supervisor = (await pickPlatform({ home: paths.home, recorded: sentinels.supervisor })).supervisor;
     supervisorError = await supervisor.unavailable();
   } catch (err) {
-    if (!(err instanceof UserError)) throw err;
+    if (!(err instanceof UserError || err instanceof ServiceError)) throw err;
     supervisorError = { reason: err.message, hint: err.hint ?? "run `halton-meter status`" };
   }
   return doctorContext({

@@ -4,6 +4,7 @@ import { foreignEntries } from "../../core/paths.ts";
 import { servicesFor } from "../../core/service/plan.ts";
 import { allRcFiles, removeRcBlock } from "../../core/service/rc-block.ts";
 import { clearSentinels, setGracefulStop, setProxyManaged } from "../../core/service/sentinels.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 import { EXIT, UserError } from "../_errors.ts";
 import { userHome } from "../_platform.ts";
 import { confirm, interactive, lifecycleContext, printPanel } from "./_lifecycle.ts";
@@ -67,7 +68,7 @@ export default defineCommand({
           rows.push(["keychain", gone === "removed" ? `CA and its trust removed from ${platform.keychain.path}` : `CA was not in ${platform.keychain.path}`]);
         } catch (err) {
           failed = true;
-          const hint = err instanceof UserError && err.hint ? err.hint : 'remove it in Keychain Access: search for "Halton Meter"';
+          const hint = (err instanceof UserError || err instanceof ServiceError) && err.hint ? err.hint : 'remove it in Keychain Access: search for "Halton Meter"';
           rows.push(["keychain", `CA still trusted: ${(err as Error).message}; ${hint}`]);
         }
       }

@@ -5,7 +5,7 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Runner } from "../../core/service/supervisor.ts";
-import { UserError } from "../../cmd/_errors.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 
 export interface Keychain {
   readonly path: string;
@@ -39,7 +39,7 @@ export function createKeychain(opts: { userHome: string; run: Runner }): Keychai
       if (await holds(caPath)) return "already";
       const r = await security("add-trusted-cert", "-r", "trustRoot", "-k", path, caPath);
       if (r.code !== 0) {
-        throw new UserError(
+        throw new ServiceError(
           `the login keychain did not take the Halton Meter CA (security rc ${r.code}: ${firstLine(r.stderr || r.stdout)})`,
           "macOS asks for your password to trust a certificate: run `halton-meter init` again from a desktop session, or use `--no-apps`",
         );
@@ -51,7 +51,7 @@ export function createKeychain(opts: { userHome: string; run: Runner }): Keychai
       // The trust setting first: a certificate deleted with its setting left behind leaves a dangling entry.
       await security("remove-trusted-cert", caPath);
       const r = await security("delete-certificate", "-Z", sha1(caPath), path);
-      if (r.code !== 0) throw new UserError(`could not remove the Halton Meter CA from ${path} (security rc ${r.code}: ${firstLine(r.stderr || r.stdout)})`, "remove it in Keychain Access: search for \"Halton Meter\"");
+      if (r.code !== 0) throw new ServiceError(`could not remove the Halton Meter CA from ${path} (security rc ${r.code}: ${firstLine(r.stderr || r.stdout)})`, "remove it in Keychain Access: search for \"Halton Meter\"");
       return "removed";
     },
   };

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../core/fs/atomic.ts";
 import { statePaths } from "../../core/paths.ts";
 import type { InstallPlan, Runner, ServiceName, ServiceStatus, Supervisor, Unavailable } from "../../core/service/supervisor.ts";
-import { UserError } from "../../cmd/_errors.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 import { agentPlist, LABELS, plistPath, SERVICE_NAMES } from "./agents.ts";
 import { bootstrapWithRetry, firstLine } from "./bootstrap.ts";
 import { type PrintedJob, parsePrint } from "./launchctl-print.ts";
@@ -46,7 +46,7 @@ export function createLaunchdSupervisor(opts: LaunchdOptions): Supervisor {
 
   async function bootstrap(name: ServiceName): Promise<void> {
     const plist = plistPath(opts.userHome, name);
-    if (!existsSync(plist)) throw new UserError(`${LABELS[name]} is not installed: ${plist} is missing`, "run `halton-meter init`");
+    if (!existsSync(plist)) throw new ServiceError(`${LABELS[name]} is not installed: ${plist} is missing`, "run `halton-meter init`");
     const outcome = await bootstrapWithRetry(domain, plist, LABELS[name], {
       launchctl,
       isLoaded: async () => (await print(name)) !== null,
@@ -55,7 +55,7 @@ export function createLaunchdSupervisor(opts: LaunchdOptions): Supervisor {
     });
     if (outcome.ok) return;
     const last = outcome.attempts[outcome.attempts.length - 1]!;
-    throw new UserError(
+    throw new ServiceError(
       `launchd would not load ${LABELS[name]} after ${outcome.attempts.length} attempt${outcome.attempts.length === 1 ? "" : "s"} (rc ${last.code}: ${firstLine(last)}); details in ${outcome.postMortem}`,
       "right after a reboot launchd can refuse for a while: wait a minute and run `halton-meter start`; if it keeps failing, `halton-meter rescue`",
     );
@@ -65,14 +65,14 @@ export function createLaunchdSupervisor(opts: LaunchdOptions): Supervisor {
   async function bootout(name: ServiceName): Promise<void> {
     const r = await launchctl("bootout", target(name));
     if (r.code === 0 || (await print(name)) === null) return;
-    throw new UserError(`launchctl bootout ${target(name)} failed (rc ${r.code}: ${firstLine(r)})`, "`halton-meter rescue` boots out every agent and kills what they left running");
+    throw new ServiceError(`launchctl bootout ${target(name)} failed (rc ${r.code}: ${firstLine(r)})`, "`halton-meter rescue` boots out every agent and kills what they left running");
   }
 
   /** Loads the job if needed, then runs it; `-k` kills a running instance first. */
   async function start(name: ServiceName, { restart = false }: { restart?: boolean } = {}): Promise<void> {
     if ((await print(name)) === null) await bootstrap(name);
     const r = await launchctl("kickstart", ...(restart ? ["-k"] : []), target(name));
-    if (r.code !== 0) throw new UserError(`launchctl kickstart ${target(name)} failed (rc ${r.code}: ${firstLine(r)})`, "`halton-meter status` shows what launchd knows; `halton-meter rescue` rebuilds the agents");
+    if (r.code !== 0) throw new ServiceError(`launchctl kickstart ${target(name)} failed (rc ${r.code}: ${firstLine(r)})`, "`halton-meter status` shows what launchd knows; `halton-meter rescue` rebuilds the agents");
   }
 
   async function statusOf(name: ServiceName): Promise<ServiceStatus> {

@@ -4,7 +4,7 @@
 import { DEFAULT_PORTS, readEffectivePorts } from "../../core/ports/index.ts";
 import { statePaths } from "../../core/paths.ts";
 import type { Runner, SystemProxy } from "../../core/service/supervisor.ts";
-import { UserError } from "../../cmd/_errors.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 import { createNetworksetup, NetworksetupError, PROXY_KINDS, type ProxyKind, type ProxySetting } from "./networksetup.ts";
 import { setProxyManaged } from "../../core/service/sentinels.ts";
 import { type ProxySnapshot, readSnapshot, removeSnapshot, writeSnapshot } from "./proxy-state.ts";
@@ -121,7 +121,7 @@ async function explained<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof NetworksetupError) throw new UserError(`${what}: ${err.message}`, RESET_HINT);
+    if (err instanceof NetworksetupError) throw new ServiceError(`${what}: ${err.message}`, RESET_HINT);
     throw err;
   }
 }

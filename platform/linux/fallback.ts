@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../core/fs/atomic.ts";
 import type { InstallPlan, ServiceName, ServiceSpec, ServiceStatus, Supervisor, Unavailable } from "../../core/service/supervisor.ts";
-import { UserError } from "../../cmd/_errors.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 import { WATCHDOG_ROW } from "./linux-rows.ts";
 import { isRunning, kill, type PidRecord, startTimeOf, terminate } from "./proc.ts";
 import { PROXY_ENV } from "./unit.ts";
@@ -62,7 +62,7 @@ export function createFallbackSupervisor(opts: FallbackOptions): Supervisor {
   async function start(name: ServiceName, { restart = false }: { restart?: boolean } = {}): Promise<void> {
     if (!OURS.includes(name)) return;
     const spec = readJson<ServiceSpec>(specFile(name));
-    if (!spec) throw new UserError(`the ${name} is not installed (no ${specFile(name)})`, "run `halton-meter init`");
+    if (!spec) throw new ServiceError(`the ${name} is not installed (no ${specFile(name)})`, "run `halton-meter init`");
     const current = readPid(name);
     if (current && isRunning(current)) {
       if (!restart) return;
@@ -75,14 +75,14 @@ export function createFallbackSupervisor(opts: FallbackOptions): Supervisor {
     try {
       proc = Bun.spawn(spec.argv, { env: childEnv(spec), cwd: opts.home, detached: true, stdin: "ignore", stdout: out, stderr: err });
     } catch (e) {
-      throw new UserError(`cannot start the ${name}: ${(e as Error).message}`, `is ${spec.argv[0]} still there? \`halton-meter init\` records the programs again`);
+      throw new ServiceError(`cannot start the ${name}: ${(e as Error).message}`, `is ${spec.argv[0]} still there? \`halton-meter init\` records the programs again`);
     } finally {
       closeSync(out);
       closeSync(err);
     }
     proc.unref();
     const startTime = startTimeOf(proc.pid);
-    if (startTime === null) throw new UserError(`the ${name} exited as soon as it started`, `see ${spec.stderrLog}`);
+    if (startTime === null) throw new ServiceError(`the ${name} exited as soon as it started`, `see ${spec.stderrLog}`);
     const rec: PidRecord = { pid: proc.pid, startTime, argv: spec.argv, startedAt: new Date().toISOString() };
     writeFileAtomic(pidFile(name), `${JSON.stringify(rec)}\n`, 0o600);
   }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../core/fs/atomic.ts";
 import type { InstallPlan, RunResult, Runner, ServiceName, ServiceStatus, Supervisor, Unavailable } from "../../core/service/supervisor.ts";
-import { UserError } from "../../cmd/_errors.ts";
+import { ServiceError } from "../../core/service/errors.ts";
 import { WATCHDOG_ROW } from "./linux-rows.ts";
 import { renderUnit, UNIT_NAMES } from "./unit.ts";
 
@@ -88,16 +88,16 @@ export function createSystemdSupervisor(opts: SystemdOptions): Supervisor {
   const unitDir = join(opts.userHome, ".config", "systemd", "user");
   const systemctl = (...args: string[]) => opts.run(["systemctl", "--user", ...args], { env, timeoutMs: 60_000 });
 
-  /** Runs systemctl; a failure the user can act on becomes a UserError with the right hint. */
+  /** Runs systemctl; a failure the user can act on becomes a ServiceError with the right hint. */
   async function must(what: string, ...args: string[]): Promise<RunResult> {
     const r = await systemctl(...args);
     if (r.code === 0) return r;
     if (/Failed to connect to bus/i.test(firstLine(r)) || r.code === 127) {
       const why = explainBusFailure(r, env);
-      throw new UserError(why.reason, why.hint);
+      throw new ServiceError(why.reason, why.hint);
     }
     const unit = args[args.length - 1] ?? "";
-    throw new UserError(
+    throw new ServiceError(
       `${what} failed: ${firstLine(r)}`,
       unit.endsWith(".service") ? `\`systemctl --user status ${unit} --no-pager\` and \`journalctl --user -u ${unit} --no-pager\` say why; \`halton-meter rescue\` rebuilds the units` : "`halton-meter rescue` rebuilds the units",
     );

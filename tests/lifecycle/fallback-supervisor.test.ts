@@ -91,5 +91,5 @@ test("reset (rescue) kills the daemon but keeps a live edge; release keeps the p
   await sup.remove(["edge", "daemon"]);
   expect(startTimeOf(edge.pid)).toBeNull();
   expect((await row("edge")).state).toBe("not-installed");
-  await expect(sup.start("daemon")).rejects.toMatchObject({ name: "UserError", hint: expect.stringContaining("init") });
+  await expect(sup.start("daemon")).rejects.toMatchObject({ name: "ServiceError", hint: expect.stringContaining("init") });
 });

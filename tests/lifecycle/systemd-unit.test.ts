@@ -115,7 +115,7 @@ test("install writes both units and reloads and enables them; start, stop, remov
 
 test("a bus failure mid-command is a user error carrying seed 002's fix", async () => {
   const sup = createSystemdSupervisor({ userHome: sb.home, run: recorder(() => busFailure).run, env: {} });
-  await expect(sup.start("daemon")).rejects.toMatchObject({ name: "UserError", hint: expect.stringContaining("XDG_RUNTIME_DIR") });
+  await expect(sup.start("daemon")).rejects.toMatchObject({ name: "ServiceError", hint: expect.stringContaining("XDG_RUNTIME_DIR") });
   const failing = createSystemdSupervisor({ userHome: sb.home, run: recorder(() => ({ code: 1, stdout: "", stderr: "Job for halton-meter.service failed." })).run, env: { XDG_RUNTIME_DIR: "/x" } });
   await expect(failing.start("daemon")).rejects.toMatchObject({ hint: expect.stringContaining("journalctl --user -u halton-meter.service") });
 });
