@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import type { ProviderId } from "../../core/capture/types.ts";
+import type { ProviderId } from "../../core/usage/types.ts";
 import { listPrices, priceDataInfo } from "../../core/pricing/index.ts";
 import { LIBRARY_PROVIDER } from "../../core/pricing/library.ts";
 import type { PriceListRow } from "../../core/pricing/types.ts";

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { SELF_TEST_PROVIDER } from "../../core/capture/types.ts";
+import { SELF_TEST_PROVIDER } from "../../core/usage/types.ts";
 import { describeReadError, openReadStore } from "../../core/report/open.ts";
 import { follow, tailJson, tailLine } from "../../core/report/tail.ts";
 import type { RequestFilter, RequestRecord } from "../../core/store/index.ts";

@@ -2,7 +2,7 @@
 // a typo must not silently widen a query.
 
 import * as v from "valibot";
-import { SELF_TEST_PROVIDER } from "../capture/types.ts";
+import { SELF_TEST_PROVIDER } from "../usage/types.ts";
 import { resolvePeriod, type Period } from "../report/period.ts";
 import type { RequestFilter } from "../store/index.ts";
 

@@ -5,13 +5,9 @@
 // The adapters' incremental decoder: the same gzip/br/zstd handling, capped, never throwing.
 import { type BodyDecoder, createBodyDecoder } from "../providers/_decode.ts";
 import { contentCodings } from "../providers/_headers.ts";
-import type { RawHeaders } from "./types.ts";
+import type { RawHeaders } from "../http/types.ts";
+import type { CapturedBodies } from "../usage/types.ts";
 
-export interface CapturedBodies {
-  request: string;
-  /** Null when no response head arrived. */
-  response: string | null;
-}
 
 /** The decoded body of one message, up to `max` bytes. */
 class CappedBody {

@@ -3,12 +3,12 @@
 
 import { clientFromUserAgent } from "../attribution/client.ts";
 import type { Attribution } from "../attribution/project.ts";
-import type { ExchangeRecord } from "../mitm/session.ts";
+import type { ExchangeRecord } from "../usage/types.ts";
 import { priceUsage } from "../pricing/index.ts";
 import type { PriceOverrides } from "../pricing/types.ts";
 import { headerValue } from "../http/headers.ts";
 import type { RequestRow } from "../store/rows.ts";
-import { ZERO_TOKENS } from "./types.ts";
+import { ZERO_TOKENS } from "../usage/types.ts";
 
 export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attribution: Attribution }, overrides: PriceOverrides): RequestRow {
   const usage = rec.usage;

@@ -2,7 +2,7 @@
 // A field sent on several lines reads as one value joined with ", " (RFC 9110 5.3), which is
 // what list-valued fields mean; the proxy never re-serialises headers, so nothing is rewritten.
 
-import type { RawHeaders } from "../capture/types.ts";
+import type { RawHeaders } from "./types.ts";
 
 /** Every line's value of a field, in order. */
 export function headerValues(headers: RawHeaders, name: string): string[] {

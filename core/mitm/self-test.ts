@@ -2,9 +2,9 @@
 // answers itself and never sends upstream. `init` uses it to prove client -> edge -> daemon ->
 // our CA -> store end to end, without network access or a provider account.
 
-import { SELF_TEST_PROVIDER, ZERO_TOKENS } from "../capture/types.ts";
+import { SELF_TEST_PROVIDER, ZERO_TOKENS } from "../usage/types.ts";
 import type { RequestRow } from "../store/rows.ts";
-import type { ExchangeRecord } from "./session.ts";
+import type { ExchangeRecord } from "../usage/types.ts";
 
 export const SELF_TEST_PATH = "/__halton-meter/self-test";
 

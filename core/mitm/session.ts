@@ -4,8 +4,9 @@
 // after the client already has them.
 
 import { randomUUID } from "node:crypto";
-import { BodyCapture, type CapturedBodies } from "../capture/bodies.ts";
-import type { ExchangeObserver, RawHeaders, UsageResult } from "../capture/types.ts";
+import { BodyCapture } from "../capture/bodies.ts";
+import type { RawHeaders } from "../http/types.ts";
+import type { ExchangeObserver, ExchangeRecord } from "../usage/types.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import { BodyTracker, keepsAlive, requestFraming, responseFraming } from "../proxy/framing.ts";
 import { MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from "../proxy/head.ts";
@@ -15,25 +16,6 @@ import { type Sock, splice } from "../proxy/sockets.ts";
 import { selfTestRequest, selfTestResponse } from "./self-test.ts";
 import type { UpstreamConn, UpstreamPool } from "./upstream.ts";
 
-export interface ExchangeRecord {
-  exchangeId: string;
-  host: string;
-  method: string;
-  target: string;
-  requestHeaders: RawHeaders;
-  startedAt: number;
-  firstByteAt: number | null;
-  endedAt: number;
-  status: number | null;
-  /** The response body was framed to its end. */
-  complete: boolean;
-  usage: UsageResult | null;
-  error: string | null;
-  /** Request and response text, when body capture is on for this connection. */
-  bodies: CapturedBodies | null;
-  /** The self-test canary, answered by the daemon itself (see self-test.ts). */
-  selfTest?: boolean;
-}
 
 export interface SessionDeps {
   host: string;

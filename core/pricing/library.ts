@@ -2,7 +2,7 @@
 // library never fetches anything (calcPrice only triggers a refresh hook that updatePrices installs).
 
 import { calcPrice, findProvider, type ModelInfo, type ModelPrice, type Provider } from "@pydantic/genai-prices";
-import type { ProviderId } from "../capture/types.ts";
+import type { ProviderId } from "../usage/types.ts";
 import type { PriceDataInfo } from "./types.ts";
 
 /**

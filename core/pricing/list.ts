@@ -1,7 +1,7 @@
 // Rows for `halton-meter pricing list`: [pricing] overrides first, then the bundled library data.
 
 import type { ModelPrice } from "@pydantic/genai-prices";
-import type { ProviderId } from "../capture/types.ts";
+import type { ProviderId } from "../usage/types.ts";
 import { LIBRARY_PROVIDER, LIBRARY_PROVIDER_IDS, LIBRARY_SOURCE, libraryPricesAt, libraryProvider, matchLibraryModel } from "./library.ts";
 import { findOverride } from "./price.ts";
 import { libraryRates, overrideRates } from "./rates.ts";

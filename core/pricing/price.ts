@@ -1,6 +1,6 @@
 // Usage to money: one request's token counts to integer micro-dollars.
 
-import type { TokenCounts } from "../capture/types.ts";
+import type { TokenCounts } from "../usage/types.ts";
 import { LIBRARY_SOURCE, matchLibraryModel } from "./library.ts";
 import { scaledCost, scaledRate, toMicros } from "./money.ts";
 import { libraryRates, overrideRates, type AppliedRates } from "./rates.ts";

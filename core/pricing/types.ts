@@ -1,7 +1,7 @@
 // Public shapes of the pricing module. Money leaves this module as integer micro-dollars
 // (USD × 1e6); per-million-token rates stay plain numbers because that is how people write them.
 
-import type { ProviderId, TokenCounts } from "../capture/types.ts";
+import type { ProviderId, TokenCounts } from "../usage/types.ts";
 
 /** One model's prices from `[pricing]` in config.toml, in USD per million tokens. */
 export interface PriceOverride {

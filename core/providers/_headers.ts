@@ -1,6 +1,6 @@
 // Header and host helpers shared by the adapters (reading a field: core/http/headers.ts).
 
-import type { RawHeaders } from "../capture/types.ts";
+import type { RawHeaders } from "../http/types.ts";
 import { headerValue } from "../http/headers.ts";
 import { canonicalHost } from "../http/host.ts";
 

@@ -2,7 +2,8 @@
 // the body (SSE, JSON, JSON items, error); body -> decoder -> parser -> the endpoint's reader;
 // finish -> one UsageResult. Nothing in here throws out of an ExchangeObserver method.
 
-import { ZERO_TOKENS, type ExchangeHead, type ExchangeObserver, type ResponseHead, type TokenCounts, type UsageResult } from "../capture/types.ts";
+import type { ExchangeHead, ResponseHead } from "../http/types.ts";
+import { ZERO_TOKENS, type ExchangeObserver, type TokenCounts, type UsageResult } from "../usage/types.ts";
 import { createBodyDecoder, DEFAULT_MAX_DECODED_BYTES, type BodyDecoder } from "./_decode.ts";
 import { contentCodings, mediaType } from "./_headers.ts";
 import { JsonPicker } from "./_json-stream.ts";

@@ -1,7 +1,7 @@
 // The adapters' internal contract (a provider's endpoints, the reader of one response, what it
 // accumulates) and small helpers to read untrusted JSON.
 
-import { ZERO_TOKENS, type ProviderId, type TokenCounts } from "../capture/types.ts";
+import { ZERO_TOKENS, type ProviderId, type TokenCounts } from "../usage/types.ts";
 import type { PickSpec } from "./_json-stream.ts";
 
 /** Mutable usage gathered from one response. */

@@ -1,7 +1,7 @@
 // Anthropic Messages API: /v1/messages (JSON and SSE), count_tokens, message batches.
 // The message format is shared with xAI's /v1/messages.
 
-import type { ProviderId, TokenCounts } from "../capture/types.ts";
+import type { ProviderId, TokenCounts } from "../usage/types.ts";
 import { targetPath } from "./_headers.ts";
 import {
   count,

@@ -3,7 +3,7 @@
 // response format is shared with the Gemini CLI's cloudcode-pa host, which wraps it in
 // {"response": ...}.
 
-import type { ProviderId, TokenCounts } from "../capture/types.ts";
+import type { ProviderId, TokenCounts } from "../usage/types.ts";
 import { safeDecode, targetPath } from "./_headers.ts";
 import type { PickSpec } from "./_json-stream.ts";
 import {

@@ -1,7 +1,8 @@
 // Provider adapters: pure functions of an exchange's bytes. The MITM core asks `adapterFor(host)`
 // whether a host is a provider and `createObserver(head)` for the observer of one exchange.
 
-import type { ExchangeHead, ExchangeObserver } from "../capture/types.ts";
+import type { ExchangeHead } from "../http/types.ts";
+import type { ExchangeObserver } from "../usage/types.ts";
 import { normalizeHost } from "./_headers.ts";
 import { createEndpointObserver, type ObserverOptions } from "./_observer.ts";
 import { anyError, type Endpoint, type ProviderAdapter } from "./_usage.ts";

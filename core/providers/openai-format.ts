@@ -1,7 +1,7 @@
 // OpenAI's wire formats: Chat Completions, Responses, Embeddings. Shared by api.openai.com,
 // chatgpt.com (Codex) and api.x.ai, so the provider files only say which paths exist.
 
-import type { ProviderId, TokenCounts } from "../capture/types.ts";
+import type { ProviderId, TokenCounts } from "../usage/types.ts";
 import {
   count,
   countField,

@@ -1,7 +1,7 @@
 // Where an HTTP/1.1 message body ends. Pure and incremental: fed raw bytes, it says how many
 // belong to the body, hands out the decoded payload (for observers) and never rewrites bytes.
 
-import type { RawHeaders } from "../capture/types.ts";
+import type { RawHeaders } from "../http/types.ts";
 import { headerTokens, headerValues } from "../http/headers.ts";
 
 export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };

@@ -1,7 +1,7 @@
 // HTTP/1.1 message heads, parsed only as far as framing needs. Pure: bytes in, a verdict out.
 // Header names and values keep their exact bytes (latin1), so nothing is ever re-serialised.
 
-import type { RawHeaders } from "../capture/types.ts";
+import type { RawHeaders } from "../http/types.ts";
 
 export const MAX_HEAD_BYTES = 64 * 1024;
 

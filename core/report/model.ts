@@ -1,7 +1,7 @@
 // What a report says, independent of how it is printed (text, JSON, CSV).
 
 import { summaryWithTotal, type GroupBy, type RequestFilter, type Store, type SummaryRow } from "../store/index.ts";
-import { SELF_TEST_PROVIDER } from "../capture/types.ts";
+import { SELF_TEST_PROVIDER } from "../usage/types.ts";
 import { previousPeriod, type Period } from "./period.ts";
 
 export const GROUP_BYS: readonly GroupBy[] = ["project", "model", "provider", "client", "day"];

@@ -8,7 +8,7 @@
 import { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { SELF_TEST_PROVIDER } from "../capture/types.ts";
+import { SELF_TEST_PROVIDER } from "../usage/types.ts";
 import { selfTestExchangeId } from "../mitm/self-test.ts";
 import type { Ports } from "../ports/allocate.ts";
 import { sendCanary } from "./canary.ts";

@@ -1,7 +1,7 @@
 // One captured exchange as the store writes and reads it.
 
 import type { Database, SQLQueryBindings } from "bun:sqlite";
-import type { TokenCounts } from "../capture/types.ts";
+import type { TokenCounts } from "../usage/types.ts";
 import { redactSecrets } from "./redact.ts";
 import { foldPending } from "./rollup.ts";
 

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { BodyCapture } from "../../core/capture/bodies.ts";
-import type { RawHeaders } from "../../core/capture/types.ts";
+import type { RawHeaders } from "../../core/http/types.ts";
 
 const enc = new TextEncoder();
 const REQ_HEAD = "POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nContent-Type: application/json\r\n\r\n";

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { formatRate, renderPriceTable } from "../../cmd/commands/pricing.ts";
 import { priceDataInfo } from "../../core/pricing/index.ts";
-import { ZERO_TOKENS } from "../../core/capture/types.ts";
+import { ZERO_TOKENS } from "../../core/usage/types.ts";
 import type { PriceListRow } from "../../core/pricing/types.ts";
 import { bodiesStats, insertRows, openStore } from "../../core/store/index.ts";
 import { anthropicJson } from "../harness/fake-provider.ts";

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { TokenCounts } from "../../core/capture/types.ts";
+import type { TokenCounts } from "../../core/usage/types.ts";
 import { type MeterEnv, type Row, rowTokens, startMeter } from "../capture-e2e/_meter.ts";
 import { fixtureCase, serveFixtures } from "../capture-e2e/_serve.ts";
 

@@ -4,7 +4,8 @@
 // pieces, never held whole.
 
 import { describe, expect, test } from "bun:test";
-import type { RawHeaders, UsageResult } from "../../core/capture/types.ts";
+import type { RawHeaders } from "../../core/http/types.ts";
+import type { UsageResult } from "../../core/usage/types.ts";
 import { createBodyDecoder } from "../../core/providers/_decode.ts";
 import { createObserver } from "../../core/providers/index.ts";
 import { gunzipSync } from "node:zlib";

@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { calcPrice, findProvider } from "@pydantic/genai-prices";
-import type { ProviderId } from "../../core/capture/types.ts";
+import type { ProviderId } from "../../core/usage/types.ts";
 import { listPrices, priceDataInfo, priceUsage } from "../../core/pricing/index.ts";
 import { tokens } from "./_tokens.ts";
 

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "bun:test";
-import { ZERO_TOKENS, type RawHeaders, type TokenCounts, type UsageResult } from "../../core/capture/types.ts";
+import type { RawHeaders } from "../../core/http/types.ts";
+import { ZERO_TOKENS, type TokenCounts, type UsageResult } from "../../core/usage/types.ts";
 import { createObserver, type ObserverOptions } from "../../core/providers/index.ts";
 
 export const FIXTURES = join(import.meta.dir, "fixtures");

@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
-import type { RawHeaders } from "../../core/capture/types.ts";
+import type { RawHeaders } from "../../core/http/types.ts";
 import { fixtureBytes, oneByteChunks, replay, requestBytes, twoChunks, type Exchange } from "./_harness.ts";
 import { CASES, type FixtureCase } from "./fixtures/cases.ts";
 

@@ -2,7 +2,7 @@
 // reader that throws.
 
 import { describe, expect, test } from "bun:test";
-import type { ExchangeHead } from "../../core/capture/types.ts";
+import type { ExchangeHead } from "../../core/http/types.ts";
 import { createEndpointObserver } from "../../core/providers/_observer.ts";
 import type { Endpoint } from "../../core/providers/_usage.ts";
 import { createObserver } from "../../core/providers/index.ts";

@@ -1,7 +1,7 @@
 // Which hosts are providers, and which endpoint each method and path is.
 
 import { describe, expect, test } from "bun:test";
-import type { ProviderId } from "../../core/capture/types.ts";
+import type { ProviderId } from "../../core/usage/types.ts";
 import { interceptedHosts } from "../../core/intercept.ts";
 import { PROVIDER_HOSTS } from "../../core/providers/hosts.ts";
 import { ADAPTERS, adapterFor, createObserver } from "../../core/providers/index.ts";

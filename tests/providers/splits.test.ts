@@ -3,7 +3,7 @@
 // see, and must survive junk and random bytes without throwing.
 
 import { describe, expect, test } from "bun:test";
-import type { UsageResult } from "../../core/capture/types.ts";
+import type { UsageResult } from "../../core/usage/types.ts";
 import { fixtureBytes, oneByteChunks, randomBytes, replay, requestBytes, twoChunks } from "./_harness.ts";
 import { CASES } from "./fixtures/cases.ts";
 

@@ -1,22 +1,8 @@
 // The contract between the MITM core (which sees bytes), the provider adapters (which turn
 // bytes into usage), pricing (which turns usage into money) and the store (which keeps it).
+// A leaf but for the HTTP head types it reads.
 
-/** Header pairs exactly as they appeared on the wire; names keep their casing. */
-export type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
-
-/** What the MITM core knows about one request/response exchange. */
-export interface ExchangeHead {
-  host: string;
-  method: string;
-  /** Origin-form target as sent: path plus query string. */
-  target: string;
-  requestHeaders: RawHeaders;
-}
-
-export interface ResponseHead {
-  status: number;
-  headers: RawHeaders;
-}
+import type { RawHeaders, ResponseHead } from "../http/types.ts";
 
 /** Token counts by kind. Every field is a count of tokens, never money. */
 export interface TokenCounts {
@@ -75,4 +61,32 @@ export interface ExchangeObserver {
   onResponseBody(chunk: Uint8Array): void;
   /** complete = the response body was fully framed (not cut by a reset or a crash). */
   finish(complete: boolean): UsageResult;
+}
+
+/** A request and response kept as text (secrets redacted), when body capture is on. */
+export interface CapturedBodies {
+  request: string;
+  /** Null when no response head arrived. */
+  response: string | null;
+}
+
+/** One finished exchange as the MITM core saw it: what a store row is made from. */
+export interface ExchangeRecord {
+  exchangeId: string;
+  host: string;
+  method: string;
+  target: string;
+  requestHeaders: RawHeaders;
+  startedAt: number;
+  firstByteAt: number | null;
+  endedAt: number;
+  status: number | null;
+  /** The response body was framed to its end. */
+  complete: boolean;
+  usage: UsageResult | null;
+  error: string | null;
+  /** Request and response text, when body capture is on for this connection. */
+  bodies: CapturedBodies | null;
+  /** The self-test canary, answered by the daemon itself (see self-test.ts). */
+  selfTest?: boolean;
 }
