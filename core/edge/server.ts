@@ -11,6 +11,7 @@ import { proxyLineFor } from "../proxy/proxy-protocol.ts";
 import { resolveAddress } from "../proxy/resolve.ts";
 import { bunConnect, type ConnectFailure, type Connector, describeConnectFailure, openConnection } from "../proxy/connect.ts";
 import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
+import { Outbox } from "../proxy/outbox.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { decide, type EdgeDecision } from "./decide.ts";
 import { probeHealth } from "./health-probe.ts";
@@ -210,16 +211,7 @@ export function startEdge(opts: EdgeOptions): Edge {
     const c = conn.client;
     const line = proxyLineFor(c.remoteAddress, c.remotePort, c.localAddress ?? hostname, c.localPort);
     const replayCount = conn.pending.length;
-    // One write: the daemon reads the PROXY line, the head and the client's hello in one go.
-    const outbox: Uint8Array[] = [Buffer.concat([Buffer.from(line), conn.head, ...conn.pending])];
-    const pump = () => {
-      while (outbox.length) {
-        const head = outbox[0]!;
-        const n = Math.max(0, daemon.write(head));
-        if (n < head.length) return void (outbox[0] = head.subarray(n));
-        outbox.shift();
-      }
-    };
+    const out = new Outbox((d) => daemon.write(d));
     return new Promise((resolve) => {
       let settled = false;
       const settle = (verdict: ChainVerdict, first?: Buffer) => {
@@ -233,7 +225,7 @@ export function startEdge(opts: EdgeOptions): Edge {
         }
         conn.upstream = daemon;
         const sp = splice(c, daemon, () => closed(conn));
-        for (const b of outbox) sp.up.push(b);
+        for (const b of out.take()) sp.up.push(b);
         for (const b of conn.pending.slice(replayCount)) sp.up.push(b);
         conn.pending = [];
         conn.pendingBytes = 0;
@@ -243,8 +235,9 @@ export function startEdge(opts: EdgeOptions): Edge {
         resolve("answered");
       };
       const timer = setTimeout(() => settle("silent"), timeoutMs);
-      daemon.data.on = { data: (d) => settle("answered", Buffer.from(d)), drain: pump, end: () => settle("closed"), close: () => settle("closed") };
-      pump();
+      daemon.data.on = { data: (d) => settle("answered", Buffer.from(d)), drain: () => out.flush(), end: () => settle("closed"), close: () => settle("closed") };
+      // One write: the daemon reads the PROXY line, the head and the client's hello in one go.
+      out.send(Buffer.concat([Buffer.from(line), conn.head, ...conn.pending]));
     });
   }
 
