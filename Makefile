@@ -22,7 +22,7 @@ SOURCES := $(shell find cmd core platform -name '*.ts' 2>/dev/null) package.json
 RELEASE_TARGETS ?= linux-x64 linux-arm64 darwin-arm64 darwin-x64
 RELEASE_DIR ?= dist/release
 
-.PHONY: deps build release test typecheck install test-deps clean bench chaos
+.PHONY: deps build release test test-unit typecheck install test-deps clean bench chaos
 
 ## deps: Bun (pinned, from npm) and the locked dependencies
 deps: node_modules/.deps-stamp
@@ -57,6 +57,15 @@ test: build test-deps
 
 test-deps:
 	@bash tests/tools/ensure-deps.sh
+
+## test-unit: the pure tests, in seconds: parsers, adapters, pricing, the proxy's decisions and
+## queues, attribution's deadlines, the layout's rules (no build, no sockets, no processes)
+UNIT_TESTS := tests/providers tests/pricing tests/time tests/chaos/summary.test.ts tests/report/format.test.ts \
+	tests/attribution/project.test.ts tests/attribution/lookup.test.ts tests/foundation/config-lines.test.ts tests/foundation/layers.test.ts \
+	tests/proxy/head.test.ts tests/proxy/head-fuzz.test.ts tests/proxy/framing.test.ts tests/proxy/pipe.test.ts tests/proxy/outbox.test.ts \
+	tests/proxy/target.test.ts tests/proxy/proxy-protocol.test.ts tests/proxy/host.test.ts tests/darwin/parsers.test.ts
+test-unit: node_modules/.deps-stamp
+	$(BUN) test $(UNIT_TESTS)
 
 ## bench: one run against the peers (installs tinyproxy and mitmproxy when missing): bench/README.md
 bench: build
