@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MSG_BODY } from "../daemon/_env.ts";
 import { HEAD_CASES, loopTargets } from "./_heads.ts";
 import { type HostileEnv, mb, RSS_BOUND, startHostileEnv, vitals } from "./_env.ts";
+import { waitFor } from "../harness/sandbox.ts";
 import { bodyOf, exchange, runTlsCases, statusLine, type TlsCase } from "./_wire.ts";
 
 let env: HostileEnv;
@@ -109,13 +110,21 @@ describe("TLS garbage after CONNECT to an intercepted host: the daemon closes, n
 
   test("a ClientHello naming a host outside our CA's domains: refused, closed", async () => {
     const [got] = await runTlsCases(env.ourCaPath, [{ name: "sni", port: env.sb.ports.internal, servername: "evil.example", steps: [] }]);
-    expect([got!.closed, got!.length]).toEqual([true, 0]);
-    const refused = env.logEvents().filter((e) => e.event === "intercept.tls_refused");
-    expect(refused.map((e) => e.host)).toContain("evil.example");
+    // The refusal is a TLS alert and then a close; Node reports the alert as an error, and on a
+    // busy machine that can come first. Either way nothing was answered and the daemon said no.
+    expect(got!.length).toBe(0);
+    expect(got!.closed || /alert/i.test(String(got!.error ?? ""))).toBe(true);
+    const refused = await waitFor(() => env.logEvents().filter((e) => e.event === "intercept.tls_refused").find((e) => e.host === "evil.example"), "the refusal's log line");
+    expect(refused.host).toBe("evil.example");
   });
 
-  test("each failed handshake is logged as intercept.tls_failed", () => {
-    expect(env.logEvents().filter((e) => e.event === "intercept.tls_failed").length).toBeGreaterThanOrEqual(cases.length);
+  test("each failed handshake is logged as intercept.tls_failed", async () => {
+    // Logged when the daemon's side closes, which the client may see a moment before.
+    const failed = await waitFor(() => {
+      const lines = env.logEvents().filter((e) => e.event === "intercept.tls_failed");
+      return lines.length >= cases.length ? lines : null;
+    }, `${cases.length} intercept.tls_failed lines`);
+    expect(failed.every((e) => typeof e.kind === "string" && typeof e.reason === "string")).toBe(true);
   });
 });
 
