@@ -2,14 +2,17 @@
 // Bun, Node and curl clients sending streaming and plain requests through the edge, and a
 // timeline of faults: kill -9, SIGTERM, restart, upgrade by rename, the API port taken by an
 // impostor that answers "healthy", the store's files made read-only, a daemon hung by SIGSTOP,
-// and provider resets in the middle of streams (every 7th request asks for one). Returns the counts of _summary.ts.
+// an abandoned TLS handshake, a FIFO .haltonrc above every client's cwd, and provider resets in
+// the middle of streams (every 7th request asks for one). Returns the counts of _summary.ts.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { makeTestCerts } from "../harness/fake-provider.ts";
 import { BUN, makeSandbox, portsToml, type Sandbox } from "../harness/sandbox.ts";
-import { bunRequest } from "./_bun-request.ts";
+import { UNHEALTHY_TTL_MS } from "../../core/proxy/health-cache.ts";
+import { waitFor } from "../harness/sandbox.ts";
+import { abandonHandshake, bunRequest } from "./_bun-request.ts";
 import { now, type Outcome } from "./_load.ts";
 import { type Meter, startMeter } from "./_meter.ts";
 import { type ChaosSummary, summarise } from "./_summary.ts";
@@ -38,6 +41,8 @@ export interface ChaosResult {
   unexpectedExits: string[];
   /** `capture.store_error` lines in daemon.log: proof that the read-only store refused writes. */
   storeErrors: number;
+  /** `attribution.file_ignored` lines naming the planted FIFO: proof that attribution met it. */
+  fifoNoted: number;
 }
 
 const HERE = import.meta.dir;
@@ -59,6 +64,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     mark(`edge pid ${meter.edge.pid}, daemon pid ${meter.daemon!.pid}, provider on ${providerPort}`);
 
     const outcomes: Outcome[] = [];
+    const ca = readFileSync(bundle, "utf8");
+    // A FIFO named .haltonrc above the clients' cwd (anybody can make /tmp/.haltonrc): every
+    // metered request's attribution meets it, and none may wait on it.
+    if (Bun.spawnSync(["mkfifo", join(sb.root, ".haltonrc")]).exitCode !== 0) throw new Error("mkfifo failed");
     const args = (loops: number) => [String(sb.ports.edge), bundle, String(loops), String(o.sseEvents), String(o.sseGapMs)];
     const drivers: Array<[number, string[]]> = [
       [o.loops.bun, [BUN, join(HERE, "_bun-client.ts")]],
@@ -125,12 +134,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       meter.freeze(true);
       // The load's loops may all be inside the daemon now (they resume with it): new requests
       // are what must pass by, so send some, one after another, while it hangs.
-      const ca = readFileSync(bundle, "utf8");
       for (let i = 0; i < 5; i++) outcomes.push(await bunRequest({ edgePort: sb.ports.edge, sseEvents: o.sseEvents, sseGapMs: o.sseGapMs }, ca, "hang-probe", `hang-${round}-${i}`, "json"));
       await calm();
       meter.freeze(false);
       hangs.push({ from, to: now() });
       mark("SIGCONT: the daemon resumes");
+      // A client that gives up mid-handshake must not lose its metering: this process abandons
+      // one, then its next requests must each be metered (a row each: the summary's targets).
+      await waitFor(() => meter.healthy(), "the daemon to answer again");
+      await Bun.sleep(UNHEALTHY_TTL_MS + 100); // the edge's "unhealthy" from the hang expires
+      await abandonHandshake(sb.ports.edge);
+      mark("this process abandoned a TLS handshake (half a ClientHello, then gone)");
+      for (let i = 0; i < 5; i++) outcomes.push(await bunRequest({ edgePort: sb.ports.edge, sseEvents: o.sseEvents, sseGapMs: o.sseGapMs }, ca, "after-abandon", `abandon-${round}-${i}`, "json"));
     }
     await calm();
     mark("clients stop");
@@ -143,8 +158,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const rows = new Map(meter.rows().map((r) => [r.user_agent ?? "", r.n] as const));
     const summary = summarise({ outcomes, kills, hangs, rows, integrity: meter.integrity() });
     for (const e of meter.unexpectedExits) mark(e);
-    const storeErrors = readFileSync(join(sb.meterHome, "daemon.log"), "utf8").split("\n").filter((l) => l.includes('"capture.store_error"')).length;
-    return { summary, timeline, readOnlyFault, refusedTakenPort, unexpectedExits: meter.unexpectedExits, storeErrors };
+    const daemonLog = readFileSync(join(sb.meterHome, "daemon.log"), "utf8").split("\n");
+    const storeErrors = daemonLog.filter((l) => l.includes('"capture.store_error"')).length;
+    const fifoNoted = daemonLog.filter((l) => l.includes('"attribution.file_ignored"') && l.includes("not a regular file")).length;
+    return { summary, timeline, readOnlyFault, refusedTakenPort, unexpectedExits: meter.unexpectedExits, storeErrors, fifoNoted };
   } finally {
     for (const c of clients) if (c.exitCode === null) process.kill(c.pid, "SIGKILL");
     await sb.cleanup();

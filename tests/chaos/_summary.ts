@@ -17,6 +17,8 @@ export interface ChaosFacts {
 export interface ChaosSummary {
   requests: number;
   byClient: Record<string, number>;
+  /** Answered in full through the daemon, by client. */
+  meteredByClient: Record<string, number>;
   /** Answered in full, through the daemon (metered) or the edge alone (tunnelled). */
   metered: number;
   tunnelled: number;
@@ -58,6 +60,7 @@ export function summarise(f: ChaosFacts): ChaosSummary {
   const s: ChaosSummary = {
     requests: f.outcomes.length,
     byClient: {},
+    meteredByClient: {},
     metered: 0,
     tunnelled: 0,
     upstreamResets: 0,
@@ -104,6 +107,7 @@ export function summarise(f: ChaosFacts): ChaosSummary {
     if (o.via === "edge") s.tunnelled++;
     if (o.via !== "daemon") continue;
     s.metered++;
+    s.meteredByClient[o.client] = (s.meteredByClient[o.client] ?? 0) + 1;
     if (rows > 0) continue;
     if (f.kills.some((k) => Math.abs(k - o.end) <= CRASH_WINDOW_MS)) s.missingNearCrash++;
     else s.missingRows.push(o);

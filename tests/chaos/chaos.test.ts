@@ -27,7 +27,7 @@ async function curlThroughEdge(edgePort: number, bundle: string, query: string, 
 
 describe("chaos, short form", () => {
   test(
-    "kill -9, stop, restart, upgrade, a taken API port, a read-only store, a hung daemon and provider resets: no new request fails, no row is lost or doubled",
+    "kill -9, stop, restart, upgrade, a taken API port, a read-only store, a hung daemon, an abandoned handshake, a FIFO .haltonrc and provider resets: no new request fails, no row is lost or doubled",
     async () => {
       const r = await runChaos({ loops: { bun: 2, node: 1, curl: 2 }, phaseMs: 1200, rounds: 1, sseEvents: 5, sseGapMs: 30 });
       const s = r.summary;
@@ -44,13 +44,18 @@ describe("chaos, short form", () => {
       // The faults really happened: traffic went both ways, and every client took part.
       expect(s.metered).toBeGreaterThan(20);
       expect(s.tunnelled).toBeGreaterThan(5);
-      expect(Object.keys(s.byClient).sort()).toEqual(["bun", "curl", "hang-probe", "node"]);
+      expect(Object.keys(s.byClient).sort()).toEqual(["after-abandon", "bun", "curl", "hang-probe", "node"]);
       expect(s.resetsMetered).toBeGreaterThan(0);
       if (r.readOnlyFault) expect(r.storeErrors).toBeGreaterThan(0);
       expect(s.resetsMissingRows).toEqual([]);
       // A hung daemon is passed by: new requests went through raw, at a bounded cost.
       expect(s.tunnelledInHang).toBeGreaterThan(0);
       expect(s.slowestInHangMs - s.typicalJsonMs).toBeLessThan(HANG_BUDGET_MS);
+      // After it abandoned a handshake, this process's requests through the daemon were still
+      // metered (a row each: the missing-rows target above; a bypassed process gets none), and
+      // attribution met the planted FIFO without waiting on it.
+      expect(s.meteredByClient["after-abandon"]).toBeGreaterThan(0);
+      expect(r.fifoNoted).toBeGreaterThan(0);
     },
     120_000,
   );
