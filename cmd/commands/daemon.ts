@@ -57,7 +57,7 @@ export default defineCommand({
       if (err instanceof StoreError) fatal(err.message, err.hint ?? `run \`halton-meter doctor\`; move ${paths.db} aside to start a fresh one (it is never deleted)`);
       throw err;
     }
-    const writer = createCaptureWriter(store, { onError: (e) => log.event("capture.store_error", { reason: e.message }, "error") });
+    const writer = createCaptureWriter(store, { maxQueue: config.capture.queue_max_rows, onError: (e) => log.event("capture.store_error", { code: e.code, reason: e.message, rows_queued: writer.stats().queued, rows_dropped: writer.stats().dropped }, "error") });
 
     let pool: UpstreamPool;
     try {
@@ -117,6 +117,7 @@ export default defineCommand({
         queries,
         onError: (err, path) => log.event("api.error", { path, reason: err.message }, "error"),
         tlsBypass: () => mitm.bypasses(),
+        capture: () => writer.stats(),
       });
       // Bun.serve cuts a connection that has sent nothing for `idleTimeout` (10 s by default), even
       // while its handler waits on the query worker: allow the worker's whole query budget.

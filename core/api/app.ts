@@ -3,7 +3,7 @@
 // carries the API version. Errors are JSON with a message, never a stack trace.
 
 import { Hono } from "hono";
-import type { Store } from "../store/index.ts";
+import type { Store, WriterStats } from "../store/index.ts";
 import { inProcessQueries, type Queries } from "./queries.ts";
 import { localOnly } from "./_guard.ts";
 import { dashboardRoutes } from "./dashboard.ts";
@@ -25,6 +25,8 @@ export interface ApiDeps {
   onError?: (err: Error, path: string) => void;
   /** Client processes tunnelled raw because they refused our certificate (listed by /health). */
   tlsBypass?: () => ReadonlyArray<{ process: string; host: string; until: number; reason: string }>;
+  /** The capture writer's counters (listed by /health: doctor tells a full disk and dropped rows from them). */
+  capture?: () => WriterStats;
 }
 
 export function createApi(deps: ApiDeps): Hono {
@@ -33,7 +35,9 @@ export function createApi(deps: ApiDeps): Hono {
   app.use("*", localOnly(deps.port, API_VERSION));
   app.get("/health", (c) => {
     const tls_bypass = (deps.tlsBypass?.() ?? []).map((b) => ({ process: b.process, host: b.host, until: new Date(b.until).toISOString(), reason: b.reason }));
-    return c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000), tls_bypass });
+    const w = deps.capture?.();
+    const capture = w && { queued: w.queued, committed: w.committed, dropped: w.dropped, failed_flushes: w.failedFlushes, last_error: w.lastError };
+    return c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000), tls_bypass, ...(capture && { capture }) });
   });
   const queries = deps.queries ?? (deps.store ? inProcessQueries(deps.store) : null);
   if (queries) app.route("/v1", dataRoutes({ queries, now, onError: deps.onError }));

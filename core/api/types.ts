@@ -21,12 +21,26 @@ export interface TlsBypass {
   reason: string;
 }
 
+/** The daemon's capture writer since it started. */
+export interface CaptureHealth {
+  /** Rows waiting to be written. */
+  queued: number;
+  committed: number;
+  /** Rows lost: beyond [capture] queue_max_rows while the store could not be written, or refused by SQLite. */
+  dropped: number;
+  failed_flushes: number;
+  /** Why writing fails right now (a full disk, a read-only file); null while writes succeed. */
+  last_error: string | null;
+}
+
 export interface Health {
   status: "ok";
   version: string;
   pid: number;
   uptime_s: number;
   tls_bypass: TlsBypass[];
+  /** Absent from a process without a capture writer, and from older daemons. */
+  capture?: CaptureHealth;
 }
 
 /** A group's sums (p95LatencyMs is null here: per-group percentiles come from /v1/stats/{by}). */

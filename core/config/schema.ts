@@ -46,6 +46,7 @@ export const configSchema = v.object({
       extra_hosts: v.optional(v.array(hostname, "a list of host names"), []),
       body_capture: v.optional(v.boolean("true or false"), false),
       body_max_bytes: count(0, 64 * 1024 * 1024, 1024 * 1024),
+      queue_max_rows: count(1, 1_000_000, 10_000),
     }),
     {},
   ),

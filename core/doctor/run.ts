@@ -2,6 +2,7 @@
 // that throws is a finding too: doctor itself never dies of what it diagnoses.
 
 import type { DoctorContext } from "./context.ts";
+import { checkCapture } from "./checks/capture.ts";
 import { portCheck, checkEffectivePorts } from "./checks/ports.ts";
 import { checkDaemon, checkEdge, checkSentinels, checkSupervisor, checkTlsBypass } from "./checks/services.ts";
 import { checkRcBlock, checkShellEnv } from "./checks/shell.ts";
@@ -29,6 +30,7 @@ export const CHECKS: readonly Check[] = [
   { name: "tls-bypass", run: checkTlsBypass },
   { name: "store", run: checkStore },
   { name: "store-wal", run: checkWal },
+  { name: "capture", run: checkCapture },
   { name: "price-data", run: checkPriceData },
 ];
 

@@ -1,6 +1,12 @@
 // The capture writer: the proxy enqueues a row and returns at once; rows are committed in batched
 // transactions a few milliseconds later, off the proxy's stack. A write that fails (disk full,
 // read-only, locked) keeps its rows queued, bounded, and retries; nothing is ever thrown at the caller.
+// A backlog (the disk had no space for a while) is written one small transaction at a time, each
+// followed by as long again for the proxy: the event loop also relays every stream, and the edge
+// passes a daemon that does not answer within [edge] chain_timeout_ms (150 ms) by, unmetered. Ten
+// thousand waiting rows written in one go held the loop 140 ms without bodies and 3 s with 20 KB
+// request and response bodies; 1 MiB transactions one per 25 ms took 77 ms on average (121 ms at
+// most) on a busy machine, and still let the edge pass requests by.
 
 import { describe, sqliteCode, StoreError } from "./errors.ts";
 import type { Store } from "./open.ts";
@@ -14,8 +20,10 @@ export interface Timers {
 export interface CaptureWriterOptions {
   /** Delay between the first queued row and its commit. Default 25 ms. */
   flushIntervalMs?: number;
-  /** Rows per transaction. Default 1000. */
+  /** Rows per transaction. Default 250. */
   maxBatch?: number;
+  /** About how many bytes of bodies and notes one transaction carries (a larger row goes alone). Default 256 KiB. */
+  maxBatchBytes?: number;
   /** Rows held while the disk refuses writes; beyond this the oldest are dropped. Default 10,000. */
   maxQueue?: number;
   /** How long one flush may wait for another process's write lock (the proxy's event loop waits with it). Default 50 ms. */
@@ -24,6 +32,8 @@ export interface CaptureWriterOptions {
   /** After each committed batch: rows in it and rows committed so far. */
   onCommit?: (batch: number, total: number) => void;
   timers?: Timers;
+  /** A monotonic clock in ms, to time transactions. Default performance.now. */
+  now?: () => number;
 }
 
 export interface WriterStats {
@@ -32,6 +42,8 @@ export interface WriterStats {
   /** Rows lost to queue overflow or refused by SQLite as invalid. */
   dropped: number;
   failedFlushes: number;
+  /** Why writing fails right now (rows wait for the store); null once a transaction commits. */
+  lastError: string | null;
 }
 
 export interface FlushResult {
@@ -64,6 +76,11 @@ function isRowError(err: unknown): boolean {
 
 const MAX_RETRY_MS = 1000;
 
+/** About what a row costs to write: bodies and a note dominate; the rest is a few hundred bytes. */
+function rowBytes(row: RequestRow): number {
+  return 512 + (row.note?.length ?? 0) + (row.bodies?.request?.length ?? 0) + (row.bodies?.response?.length ?? 0);
+}
+
 /** One try at a batch: rows taken off the queue (written or dropped), rows written, and why it stopped. */
 interface Attempt {
   processed: number;
@@ -73,10 +90,12 @@ interface Attempt {
 
 export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {}): CaptureWriter {
   const interval = opts.flushIntervalMs ?? 25;
-  const maxBatch = opts.maxBatch ?? 1000;
+  const maxBatch = opts.maxBatch ?? 250;
+  const maxBatchBytes = opts.maxBatchBytes ?? 256 * 1024;
   const maxQueue = opts.maxQueue ?? 10_000;
   const busyTimeoutMs = opts.busyTimeoutMs ?? 50;
   const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as Timer) };
+  const now = opts.now ?? (() => performance.now());
 
   // A queue with a moving head: enqueue and drop-oldest are O(1); the array is compacted now and then.
   let queue: RequestRow[] = [];
@@ -84,7 +103,9 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
   let timer: unknown = null;
   let failures = 0;
   let closed = false;
-  let overflowed = 0;
+  /** Rows dropped from a full queue since the store last took a write: reported as one burst. */
+  let burst = 0;
+  let lastError: string | null = null;
   const stats = { committed: 0, dropped: 0, failedFlushes: 0 };
 
   const pending = () => queue.length - head;
@@ -103,7 +124,10 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
 
   function tick(): void {
     timer = null;
-    drain();
+    const started = now();
+    const result = drain(false);
+    // The rest of a backlog waits as long as this transaction took: the proxy keeps half the loop.
+    if (result.error === null && result.pending > 0) schedule(Math.max(1, Math.round(now() - started)));
   }
 
   function write(batch: RequestRow[]): void {
@@ -151,10 +175,43 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
     }
   }
 
-  function drain(): FlushResult {
+  /** The next transaction's rows: up to maxBatch of them and about maxBatchBytes, never none. */
+  function nextBatch(): RequestRow[] {
+    const limit = Math.min(queue.length, head + maxBatch);
+    let end = head + 1;
+    let bytes = rowBytes(queue[head]!);
+    while (end < limit && (bytes += rowBytes(queue[end]!)) <= maxBatchBytes) end++;
+    return queue.slice(head, end);
+  }
+
+  /** The store took a write: the retry backoff ends, and rows a full queue dropped meanwhile are reported once. */
+  function writable(): void {
+    failures = 0;
+    lastError = null;
+    if (burst === 0) return;
+    report(
+      new StoreError("queue-overflow", `${burst} captured requests were dropped while ${store.path} could not be written (the queue holds ${maxQueue} rows); ${stats.dropped} dropped since start`, {
+        hint: "free disk space sooner, or raise [capture] queue_max_rows in config.toml",
+      }),
+    );
+    burst = 0;
+  }
+
+  function compact(): void {
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  }
+
+  /** Writes the queue: all of it (`all`), or one transaction. A failure keeps the rest and sets a retry. */
+  function drain(all: boolean): FlushResult {
     let committed = 0;
     while (pending() > 0) {
-      const { processed, written, failure } = attempt(queue.slice(head, head + maxBatch));
+      const { processed, written, failure } = attempt(nextBatch());
       head += processed;
       committed += written;
       stats.committed += written;
@@ -168,20 +225,22 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
       if (failure !== null) {
         failures++;
         stats.failedFlushes++;
+        lastError = describe(failure);
         const error = new StoreError(
           "write-failed",
           `could not write captured requests to ${store.path}: ${describe(failure)}; ${pending()} kept queued, retrying`,
           { cause: failure, hint: "free disk space or fix the file's permissions; capture resumes by itself" },
         );
         report(error);
+        compact();
         schedule(Math.min(MAX_RETRY_MS, interval * 2 ** failures));
         return { committed, pending: pending(), error };
       }
+      writable();
+      if (!all) break;
     }
-    failures = 0;
-    queue = [];
-    head = 0;
-    return { committed, pending: 0, error: null };
+    compact();
+    return { committed, pending: pending(), error: null };
   }
 
   function enqueue(row: RequestRow): void {
@@ -194,14 +253,10 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
     if (pending() > maxQueue) {
       head++;
       stats.dropped++;
-      overflowed++;
-      if (overflowed === 1 || overflowed % 1000 === 0) {
-        report(new StoreError("queue-overflow", `capture queue full (${maxQueue} rows): dropped the oldest; ${overflowed} dropped so far`));
+      if (burst++ === 0) {
+        report(new StoreError("queue-overflow", `capture queue full (${maxQueue} rows) while ${store.path} cannot be written: dropping the oldest; the count follows once writing resumes`));
       }
-    }
-    if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
+      compact();
     }
     schedule(interval);
   }
@@ -211,7 +266,7 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
       timers.clearTimeout(timer);
       timer = null;
     }
-    return drain();
+    return drain(true);
   }
 
   return {
@@ -226,6 +281,6 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
       }
       return result;
     },
-    stats: () => ({ queued: pending(), ...stats }),
+    stats: () => ({ queued: pending(), ...stats, lastError }),
   };
 }

@@ -44,7 +44,7 @@ describe("defaults", () => {
     // Ports have no default on purpose: absent = chosen by core/ports, present = pinned.
     expect(d.daemon).toEqual({ edge_health_ttl_ms: 1000, shutdown_grace_ms: 30_000, head_timeout_ms: 10_000, idle_timeout_ms: 300_000, max_connections: 1024, attribution_timeout_ms: 250 });
     expect(d.edge).toEqual({ max_connections: 1024, head_timeout_ms: 10_000, connect_timeout_ms: 10_000, chain_timeout_ms: 150, probe_timeout_ms: 50, shutdown_grace_ms: 10_000 });
-    expect(d.capture).toEqual({ extra_hosts: [], body_capture: false, body_max_bytes: 1024 * 1024 });
+    expect(d.capture).toEqual({ extra_hosts: [], body_capture: false, body_max_bytes: 1024 * 1024, queue_max_rows: 10_000 });
     expect(d.upstream).toEqual({ proxy: "", ca_file: "", resolve: {}, connect_timeout_ms: 10_000 });
     expect(d.tagging).toEqual({ default_project: "" });
     expect(d.pricing).toEqual({ overrides: {} });
