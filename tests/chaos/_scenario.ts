@@ -2,16 +2,16 @@
 // Bun, Node and curl clients sending streaming and plain requests through the edge, and a
 // timeline of faults: kill -9, SIGTERM, restart, upgrade by rename, the API port taken by an
 // impostor that answers "healthy", the store's files made read-only, a daemon hung by SIGSTOP,
-// an abandoned TLS handshake, a FIFO .haltonrc above every client's cwd, and provider resets in
+// an abandoned TLS handshake, a FIFO .haltonrc above every client's cwd, a torn
+// effective-ports.json before a daemon start, and provider resets in
 // the middle of streams (every 7th request asks for one). Returns the counts of _summary.ts.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { makeTestCerts } from "../harness/fake-provider.ts";
-import { BUN, makeSandbox, portsToml, type Sandbox } from "../harness/sandbox.ts";
+import { BUN, canConnect, makeSandbox, portsToml, type Sandbox, waitFor } from "../harness/sandbox.ts";
 import { UNHEALTHY_TTL_MS } from "../../core/proxy/health-cache.ts";
-import { waitFor } from "../harness/sandbox.ts";
 import { abandonHandshake, bunRequest } from "./_bun-request.ts";
 import { now, type Outcome } from "./_load.ts";
 import { type Meter, startMeter } from "./_meter.ts";
@@ -37,6 +37,8 @@ export interface ChaosResult {
   readOnlyFault: boolean;
   /** Whether the daemon refused to start while the impostor held the API port. */
   refusedTakenPort: boolean;
+  /** After a torn effective-ports.json and a daemon restart, the file names the edge's port and the edge still listens. */
+  portsKept: boolean;
   /** Daemons that died on their own (target: none): how, and the end of their stderr. */
   unexpectedExits: string[];
   /** `capture.store_error` lines in daemon.log: proof that the read-only store refused writes. */
@@ -84,6 +86,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const calm = () => Bun.sleep(o.phaseMs);
     let readOnlyFault = true;
     let refusedTakenPort = true;
+    let portsKept = true;
 
     for (let round = 0; round < o.rounds; round++) {
       await calm();
@@ -96,10 +99,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await calm();
       mark("SIGTERM the daemon");
       await meter.stop();
-      mark("daemon stopped");
+      // The daemon re-reads the ports file at start; the running edge must keep its port through it.
+      writeFileSync(join(sb.meterHome, "effective-ports.json"), "{ torn");
+      mark("daemon stopped; effective-ports.json torn");
       await calm();
       await meter.startDaemon();
-      mark(`daemon started (pid ${meter.daemon?.pid})`);
+      portsKept &&= JSON.parse(readFileSync(join(sb.meterHome, "effective-ports.json"), "utf8")).edge === sb.ports.edge && (await canConnect(sb.ports.edge));
+      mark(`daemon started (pid ${meter.daemon?.pid}); effective-ports.json records the edge's port again`);
       await calm();
       await meter.upgrade();
       mark(`daemon upgraded: new binary renamed over the old, restarted (pid ${meter.daemon?.pid})`);
@@ -161,7 +167,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const daemonLog = readFileSync(join(sb.meterHome, "daemon.log"), "utf8").split("\n");
     const storeErrors = daemonLog.filter((l) => l.includes('"capture.store_error"')).length;
     const fifoNoted = daemonLog.filter((l) => l.includes('"attribution.file_ignored"') && l.includes("not a regular file")).length;
-    return { summary, timeline, readOnlyFault, refusedTakenPort, unexpectedExits: meter.unexpectedExits, storeErrors, fifoNoted };
+    return { summary, timeline, readOnlyFault, refusedTakenPort, portsKept, unexpectedExits: meter.unexpectedExits, storeErrors, fifoNoted };
   } finally {
     for (const c of clients) if (c.exitCode === null) process.kill(c.pid, "SIGKILL");
     await sb.cleanup();

@@ -41,6 +41,7 @@ describe("chaos, short form", () => {
       });
       expect(r.unexpectedExits).toEqual([]);
       expect(r.refusedTakenPort).toBe(true);
+      expect(r.portsKept).toBe(true);
       // The faults really happened: traffic went both ways, and every client took part.
       expect(s.metered).toBeGreaterThan(20);
       expect(s.tunnelled).toBeGreaterThan(5);
