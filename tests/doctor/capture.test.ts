@@ -2,17 +2,15 @@
 // /health through app.request(), and doctor's finding made from that answer.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { createApi } from "../../core/api/app.ts";
 import type { Health } from "../../core/api/types.ts";
-import { defaultConfig } from "../../core/config/index.ts";
 import { checkCapture } from "../../core/doctor/checks/capture.ts";
 import { doctorContext, type DoctorDeps } from "../../core/doctor/context.ts";
 import { writeEffectivePorts } from "../../core/ports/index.ts";
-import { statePaths } from "../../core/paths.ts";
 import { type CaptureWriter, createCaptureWriter, openStore, type Store } from "../../core/store/index.ts";
 import { makeRow, manualTimers } from "../store/_fixtures.ts";
 import { tempDir } from "../report/_seed.ts";
+import { quietDeps } from "./_deps.ts";
 
 const API_PORT = 48766;
 let tmp: ReturnType<typeof tempDir>;
@@ -34,23 +32,10 @@ const pages = () => (store.db.query("PRAGMA page_count").get() as { page_count: 
 
 beforeEach(() => {
   tmp = tempDir("hm-doctor-capture-");
-  const home = tmp.path("meter");
-  mkdirSync(home, { mode: 0o700 });
-  const paths = statePaths(home);
+  deps = quietDeps(tmp);
+  const paths = deps.paths;
   writeEffectivePorts(paths.effectivePorts, { edge: 48767, internal: 48768, api: API_PORT });
-  deps = {
-    paths,
-    config: defaultConfig(),
-    configError: null,
-    env: {},
-    userHome: tmp.dir,
-    shell: "/bin/bash",
-    sentinels: { mode: "apps", supervisor: "fallback", proxyManaged: false, gracefulStop: false },
-    supervisor: null,
-    supervisorError: null,
-    health: answering(null),
-    reachable: async () => false,
-  };
+  deps = { ...deps, health: answering(null) };
   store = openStore(paths.db);
   clock = manualTimers();
   writer = createCaptureWriter(store, { timers: clock.timers, maxQueue: 5, onError: () => {} });

@@ -3,7 +3,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { defaultConfig } from "../../core/config/index.ts";
 import { checkPriceData, checkStore } from "../../core/doctor/checks/store.ts";
 import { checkCaPermissions } from "../../core/doctor/checks/trust.ts";
 import { checkSupervisor } from "../../core/doctor/checks/services.ts";
@@ -11,29 +10,15 @@ import { doctorContext, type DoctorDeps } from "../../core/doctor/context.ts";
 import { listenerOn } from "../../core/doctor/listeners.ts";
 import { applyRepairs } from "../../core/doctor/repairs.ts";
 import { verdictOf } from "../../core/doctor/types.ts";
-import { statePaths } from "../../core/paths.ts";
 import { insertRows, openStore } from "../../core/store/index.ts";
 import { seedRows, tempDir } from "../report/_seed.ts";
+import { quietDeps } from "./_deps.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 let deps: DoctorDeps;
 beforeEach(() => {
   tmp = tempDir("hm-doctor-unit-");
-  const home = tmp.path("meter");
-  mkdirSync(home, { mode: 0o700 });
-  deps = {
-    paths: statePaths(home),
-    config: defaultConfig(),
-    configError: null,
-    env: {},
-    userHome: tmp.dir,
-    shell: "/bin/bash",
-    sentinels: { mode: "apps", supervisor: "fallback", proxyManaged: false, gracefulStop: false },
-    supervisor: null,
-    supervisorError: null,
-    health: async () => ({ ok: false, status: 0, error: "no answer" }),
-    reachable: async () => false,
-  };
+  deps = quietDeps(tmp);
 });
 afterEach(() => tmp.remove());
 
