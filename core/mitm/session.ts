@@ -16,7 +16,6 @@ import { type Sock, splice } from "../proxy/sockets.ts";
 import { selfTestRequest, selfTestResponse } from "./self-test.ts";
 import type { UpstreamConn, UpstreamPool } from "./upstream.ts";
 
-
 export interface SessionDeps {
   host: string;
   port: number;
@@ -80,7 +79,10 @@ export class MitmSession {
     private readonly deps: SessionDeps,
   ) {
     this.out = new Outbox((d) => client.write(d));
-    deps.hooks.then((h) => void (this.hooks = h));
+    deps.hooks.then(
+      (h) => void (this.hooks = h),
+      (err) => deps.log.event("capture.error", { host: deps.host, reason: `attribution failed: ${(err as Error).message}` }, "error"),
+    );
     client.data.on = {
       data: (d) => this.onClientData(d),
       drain: () => this.onClientDrain(),
@@ -220,7 +222,10 @@ export class MitmSession {
     this.ex = ex;
     this.deps.log.event("intercept.start", { id: record.exchangeId, host, method: head.method, path: head.target.split("?")[0] });
     const copy = Buffer.from(headBytes);
-    Promise.all([this.deps.pool.acquire(host, port), this.deps.ready]).then(([got]) => {
+    // The upstream is taken only once the caller is known: a pooled connection taken earlier would
+    // sit with nobody listening while the lookup runs, and a provider closing it then would leave
+    // this exchange waiting for good.
+    this.deps.ready.then(() => this.deps.pool.acquire(host, port)).then((got) => {
       if (this.ex !== ex || this.closed) return void (got.ok && this.deps.pool.release(got.conn));
       if (!got.ok) {
         record.error = got.reason;
