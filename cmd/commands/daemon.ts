@@ -93,6 +93,7 @@ export default defineCommand({
         resolve: config.upstream.resolve,
         upstreamProxy: config.upstream.proxy || undefined,
         identify: (client) => attributor.lookup(client),
+        pidsKnown: process.platform === "linux",
         session: (_client, who) => ({
           observe: (head) => createObserver(head),
           bodyMaxBytes: config.capture.body_max_bytes,

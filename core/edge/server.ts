@@ -231,7 +231,8 @@ export function startEdge(opts: EdgeOptions): Edge {
         conn.pendingBytes = 0;
         if (first) sp.down.push(first);
         if (conn.clientEnded) sp.up.endOfInput();
-        c.resume();
+        // A backed-up pipe paused the client itself and resumes it on drain.
+        if (sp.up.pending === 0) c.resume();
         resolve("answered");
       };
       const timer = setTimeout(() => settle("silent"), timeoutMs);
@@ -254,7 +255,7 @@ export function startEdge(opts: EdgeOptions): Edge {
     conn.pending = [];
     conn.pendingBytes = 0;
     if (conn.clientEnded) sp.up.endOfInput();
-    conn.client.resume();
+    if (sp.up.pending === 0) conn.client.resume();
   }
 
   const listen = (port: number): TCPSocketListener<SocketState> =>

@@ -59,6 +59,8 @@ export interface MitmServerOptions {
   upstreamProxy?: string;
   /** Starts finding the calling process and its project (off this loop, with a deadline). */
   identify(client: ClientInfo): Lookup;
+  /** True where the calling process can be found (Linux /proc); elsewhere bypasses are keyed by address. */
+  pidsKnown?: boolean;
   session(client: ClientInfo, who: Lookup): Pick<SessionDeps, "observe" | "hooks" | "bodyMaxBytes" | "ready">;
 }
 
@@ -83,6 +85,15 @@ export interface MitmServer {
 }
 
 const BYPASS_MS = 60 * 60 * 1000;
+/** What the client may send before its relay is wired; beyond it the client is paused. */
+const HELD_CAP = 1024 * 1024;
+
+/** Client bytes and FIN that arrived after the CONNECT head, before a relay took the connection. */
+interface Held {
+  chunks: Uint8Array[];
+  bytes: number;
+  ended: boolean;
+}
 
 const HINTS = "a client that rejects Halton Meter's certificate needs NODE_EXTRA_CA_CERTS (Node, Claude Code, Gemini CLI), SSL_CERT_FILE / REQUESTS_CA_BUNDLE (Python) or CURL_CA_BUNDLE (curl): `halton-meter setup` prints them";
 
@@ -155,17 +166,29 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       const client: ClientInfo = via
         ? { address: via.sourceAddress, port: via.sourcePort, serverPort: via.destPort, viaEdge: true, proxyProject }
         : { address: raw.remoteAddress, port: raw.remotePort, serverPort: raw.localPort, viaEdge: false, proxyProject };
-      // From here the client's bytes (its ClientHello, if it did not wait for our 200) are held.
-      const held: Uint8Array[] = [buf.subarray(skip + head.length)];
+      // From here the client's bytes (its ClientHello, if it did not wait for our 200) and its FIN
+      // are held for whichever relay takes the connection; past HELD_CAP the client is paused.
+      const held: Held = { chunks: [buf.subarray(skip + head.length)], bytes: buf.length - skip - head.length, ended: false };
       buf = Buffer.alloc(0);
-      raw.data.on = { ...raw.data.on, data: (d) => void held.push(d) };
-      const early = () => Buffer.concat(held.splice(0));
-      if (!opts.intercepted.has(host) || !opts.issuer.permits(host)) return tunnel(raw, host, port, early, false);
+      raw.data.on = {
+        ...raw.data.on,
+        data: (d) => {
+          held.chunks.push(d);
+          if ((held.bytes += d.length) > HELD_CAP) raw.pause();
+        },
+        end: () => void (held.ended = true),
+      };
+      // The edge waits only briefly for our first byte: a tunnel it chained is answered before the dial.
+      const tunnelFor = () => {
+        if (client.viaEdge) raw.write(CONNECTION_ESTABLISHED);
+        tunnel(raw, host, port, held, client.viaEdge);
+      };
+      if (!opts.intercepted.has(host) || !opts.issuer.permits(host)) return tunnelFor();
       // Our TLS layer reads the ClientHello from the socket itself; one we already read (sent
       // with the CONNECT, before our 200) cannot be handed to it: that connection goes raw.
-      if (held[0]!.length > 0) {
-        opts.log.event("intercept.pipelined_hello", { host, bytes: held[0]!.length, client_port: client.port });
-        return tunnel(raw, host, port, early, false);
+      if (held.bytes > 0) {
+        opts.log.event("intercept.pipelined_hello", { host, bytes: held.bytes, client_port: client.port });
+        return tunnelFor();
       }
       const who = opts.identify(client);
       if (bypass.size === 0) return intercept(raw, host, port, client, who, false);
@@ -176,7 +199,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       raw.pause();
       who.pid.then((pid) => {
         if (!open.has(raw)) return;
-        if (bypassed(`${processOf(pid, client)} ${host}`)) tunnel(raw, host, port, early, true);
+        if (bypassed(`${processOf(pid, client)} ${host}`)) tunnel(raw, host, port, held, true);
         else intercept(raw, host, port, client, who, true);
         raw.resume();
       });
@@ -216,6 +239,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     let helloAt: number | null = null;
     let reset = false;
     let errorText: string | null = null;
+    let established = false;
     const see = (d: Uint8Array) => {
       if (established) return;
       watch = watchBytes(watch, d);
@@ -229,7 +253,6 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET") reset = true;
       },
     };
-    let established = false;
     const failed = (how: HandshakeEnd["how"]) => {
       clearTimeout(timer);
       if (established) return;
@@ -238,11 +261,20 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       const bypassing = bypasses(failure);
       opts.log.event(
         "intercept.tls_failed",
-        { host, client_port: client.port, kind: failure.kind, reason: describeClientTlsFailure(failure), ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}) },
+        {
+          host,
+          client_port: client.port,
+          kind: failure.kind,
+          reason: describeClientTlsFailure(failure),
+          ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}),
+        },
         bypassing ? "warn" : "info",
       );
       if (!bypassing) return;
       void who.pid.then((pid) => {
+        // Where /proc names processes, an unknown one (its lookup ran out of time) is not keyed by
+        // its address: that would send every other unknown client around the meter with it.
+        if (pid === null && opts.pidsKnown) return void opts.log.event("intercept.bypass_skipped", { host, client_port: client.port, reason: "the calling process is unknown" });
         const proc = processOf(pid, client);
         bypass.set(`${proc} ${host}`, { process: proc, host, until: now() + BYPASS_MS, reason: failure.kind });
       });
@@ -287,7 +319,8 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         },
         close: (s, err) => {
           open.delete(raw);
-          if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET" && !errorText) reset = true;
+          // A reset arrives as a close carrying ECONNRESET (a FIN mid-handshake, as a handshake error).
+          if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET") reset = true;
           failed(reset ? "reset" : "closed");
           // After the handshake the session owns the socket: it must hear the close, or an
           // exchange the client walked away from never ends (no row, its upstream held).
@@ -298,10 +331,10 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   }
 
   /**
-   * A raw tunnel. `held()` hands over what the client sent meanwhile, at the moment the relay
-   * takes over. With the 200 already `answered`, a target that cannot be reached is a close.
+   * A raw tunnel. `held` hands over what the client sent meanwhile (and its FIN), at the moment
+   * the relay takes over. With the 200 already `answered`, a target that cannot be reached is a close.
    */
-  function tunnel(raw: Sock, host: string, port: number, held: () => Buffer, answered: boolean): void {
+  function tunnel(raw: Sock, host: string, port: number, held: Held, answered: boolean): void {
     // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.
     const addr = opts.upstreamProxy ? { hostname: host, port } : resolveAddress(opts.resolve, host, port);
     openConnection(connector, addr.hostname, addr.port, opts.connectTimeoutMs, () => !open.has(raw)).then((up) => {
@@ -314,8 +347,9 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       const sp = splice(raw, up.socket, () => open.delete(raw));
       if (!answered) sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
       for (const b of up.early) sp.down.push(b);
-      const early = held();
-      if (early.length) sp.up.push(early);
+      for (const b of held.chunks.splice(0)) sp.up.push(b);
+      if (held.ended) sp.up.endOfInput();
+      raw.resume();
     });
   }
 

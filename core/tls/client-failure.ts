@@ -34,7 +34,9 @@ export type ClientTlsFailure =
   | { kind: "timeout"; ms: number }
   | { kind: "closed-early" }
   | { kind: "abandoned"; ms: number }
-  | { kind: "not-tls" };
+  | { kind: "not-tls" }
+  /** Our side could not complete the handshake (an SNI we refuse, a protocol we do not speak). */
+  | { kind: "tls-error"; error: string };
 
 /** Only a client that refused our certificate is sent around the meter for a while. */
 export const bypasses = (f: ClientTlsFailure): boolean => f.kind === "cert-rejected" || f.kind === "closed-on-certificate";
@@ -57,6 +59,8 @@ export function describeClientTlsFailure(f: ClientTlsFailure): string {
       return `the client closed the connection ${Math.round(f.ms)} ms into the handshake (gave up or was interrupted)`;
     case "not-tls":
       return "the client did not speak TLS after CONNECT";
+    case "tls-error":
+      return `Halton Meter could not complete TLS with the client (${f.error}): an SNI it does not decrypt, or a protocol it does not speak`;
   }
 }
 
@@ -99,7 +103,11 @@ export function watchBytes(w: HandshakeWatch, chunk: Uint8Array): HandshakeWatch
       return { ...w, hello, helloComplete, alert: buf[6]!, carry: Buffer.alloc(0), skip: 0 };
     }
     if (type === 0x17) return { ...w, hello, helloComplete, opaque: true, carry: Buffer.alloc(0), skip: 0 };
-    if (type !== 0x16 && type !== 0x14) return { ...w, notTls: !helloComplete && hello.length === 0, opaque: helloComplete || hello.length > 0, carry: Buffer.alloc(0) };
+    // A record type TLS does not have: before any handshake byte, this is not TLS; after, unreadable.
+    if (type !== 0x16 && type !== 0x14) {
+      const notTls = !helloComplete && hello.length === 0;
+      return { ...w, hello: helloComplete ? Buffer.alloc(0) : hello, helloComplete, notTls, opaque: !notTls, carry: Buffer.alloc(0), skip: 0 };
+    }
     if (type === 0x16 && !helloComplete) {
       // A ClientHello record is read whole (at most 64 KiB + 5): wait for the rest of it.
       if (buf.length < 5 + len) break;
@@ -133,6 +141,9 @@ export function classifyClientTlsFailure(w: HandshakeWatch, end: HandshakeEnd): 
   if (end.how === "timeout") return { kind: "timeout", ms: end.timeoutMs ?? 0 };
   if (end.how === "reset") return { kind: "reset" };
   if (w.notTls) return { kind: "not-tls" };
+  // BoringSSL's own reason ("error:...:SSL routines:...:UNSUPPORTED_PROTOCOL"): our side gave up.
+  const ours = end.errorText?.match(/^error:[0-9a-f]+:SSL routines:[^:]*:(\w+)/i);
+  if (ours) return { kind: "tls-error", error: ours[1]!.toLowerCase() };
   if (!w.helloComplete || end.msSinceHello === null) return { kind: "closed-early" };
   if (end.msSinceHello <= REJECT_WINDOW_MS) return { kind: "closed-on-certificate", ms: end.msSinceHello };
   return { kind: "abandoned", ms: end.msSinceHello };

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket, Subprocess } from "bun";
 import { anthropicJson, type FakeProvider, makeTestCerts, startFakeProvider, type TestCerts } from "../harness/fake-provider.ts";
-import { echoServer } from "../harness/raw.ts";
+import { echoServer, rawExchange } from "../harness/raw.ts";
 import { BUN, canConnect, makeSandbox, portsToml, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
 import { exchange, runTlsCases, statusLine } from "../hostile/_wire.ts";
 import { healthy, MSG_BODY } from "./_env.ts";
@@ -175,6 +175,26 @@ function one() {
   if (code !== 0) throw new Error(`the client exited ${code}: ${err}`);
   return out.trim().split("\n");
 }
+
+describe("raw tunnels through the daemon", () => {
+  let env: Env;
+  const echo = echoServer();
+  beforeAll(async () => {
+    env = await startEnv("", false);
+  }, 30_000);
+  afterAll(async () => {
+    echo.stop();
+    await env?.stop();
+  });
+
+  test("bytes and a FIN the client sends with its CONNECT, before the tunnel is open, reach the target in order", async () => {
+    const started = performance.now();
+    const got = await rawExchange(env.sb.ports.internal, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nsent-early`, { halfClose: true, timeoutMs: 5000 });
+    // The echo server answers and closes on the FIN: a FIN lost on the way would leave the tunnel open until the timeout.
+    expect(got.toString("latin1")).toBe("HTTP/1.1 200 Connection Established\r\n\r\nsent-early");
+    expect(performance.now() - started).toBeLessThan(4000);
+  });
+});
 
 describe("max_connections on the internal port", () => {
   const LIMIT = 2;

@@ -45,6 +45,14 @@ describe("watching the client's records", () => {
     expect([w.helloComplete, w.opaque, w.alert]).toEqual([true, true, null]);
   });
 
+  test("a ClientHello followed by bytes of no TLS record type reads the same however the bytes are cut", () => {
+    const wire = Buffer.concat([hello, Buffer.from("GET / HTTP/1.1\r\n\r\n")]);
+    for (const cut of [hello.length, hello.length + 3, wire.length]) {
+      const w = feed(cut === wire.length ? [wire] : [wire.subarray(0, cut), wire.subarray(cut)]);
+      expect([w.helloComplete, w.opaque, w.notTls]).toEqual([true, true, false]);
+    }
+  });
+
   test("bytes that are not TLS at all are told apart from a ClientHello cut short", () => {
     expect(feed([Buffer.from("GET / HTTP/1.1\r\n\r\n")]).notTls).toBe(true);
     expect(feed([hello.subarray(0, 40)]).notTls).toBe(false);
@@ -102,6 +110,15 @@ describe("the verdict", () => {
       expect(bypasses(f)).toBe(false);
     }
     expect(classifyClientTlsFailure(feed([hello, Buffer.from("15030300020246", "hex")]), closed(1))).toEqual({ kind: "alert", alert: "protocol_version" });
+  });
+
+  test("a handshake our side gave up on is its own kind, never a refusal of our CA", () => {
+    const f = classifyClientTlsFailure(complete(), { how: "closed", errorText: "error:10000410:SSL routines:OPENSSL_internal:UNSUPPORTED_PROTOCOL", msSinceHello: 2 });
+    expect(f).toEqual({ kind: "tls-error", error: "unsupported_protocol" });
+    expect(bypasses(f)).toBe(false);
+    // Node's own close after our certificate carries no BoringSSL reason: still its refusal.
+    const node = classifyClientTlsFailure(complete(), { how: "closed", errorText: "Client network socket disconnected before secure TLS connection was established", msSinceHello: 2 });
+    expect(node.kind).toBe("closed-on-certificate");
   });
 
   test("every verdict reads as a sentence a person can act on", () => {
