@@ -60,6 +60,10 @@ export const MAX_REPLACED = 8;
 
 type Handler = (r: LookupReply) => void;
 
+/** A lane with no thread left (logged once, as attribution.step_disabled): its lookups go on quietly without it. */
+const UNAVAILABLE = "unavailable";
+const failure = (what: string, r: Extract<LookupReply, { op: "error" }>) => (r.message === UNAVAILABLE ? null : `${what} failed: ${r.message}`);
+
 /** One worker thread and the requests it owes an answer. */
 function lane(name: string, opts: AttributorOptions, now: () => number) {
   const waiting = new Map<number, Handler>();
@@ -105,7 +109,7 @@ function lane(name: string, opts: AttributorOptions, now: () => number) {
   return {
     post(req: LookupRequest, handle: Handler): void {
       const w = ensure();
-      if (!w) return handle({ id: req.id, op: "error", message: `the ${name} step is unavailable` });
+      if (!w) return handle({ id: req.id, op: "error", message: UNAVAILABLE });
       if (waiting.size === 0) lastReplyAt = now();
       waiting.set(req.id, handle);
       w.postMessage(req);
@@ -173,12 +177,12 @@ export function createAttributor(opts: AttributorOptions): Attributor {
     finishers.add(finish);
     processes.post({ id, op: "process", clientPort: client.port, serverPort: client.serverPort }, (r) => {
       if (done) return;
-      if (r.op !== "process") return finish(null, r.op === "error" ? `lookup failed: ${r.message}` : null);
+      if (r.op !== "process") return finish(null, r.op === "error" ? failure("lookup", r) : null);
       proc = r.proc;
       resolvePid((found = r.pid));
       if (!r.proc?.cwd) return finish(null, null);
       folders.post({ id, op: "folders", cwd: r.proc.cwd }, (f) => {
-        if (f.op !== "folders") return finish(null, f.op === "error" ? `folder walk failed: ${f.message}` : null);
+        if (f.op !== "folders") return finish(null, f.op === "error" ? failure("folder walk", f) : null);
         for (const why of f.notes) note(why);
         finish(f.folders, null);
       });

@@ -1,12 +1,13 @@
 // The capture writer: the proxy enqueues a row and returns at once; rows are committed in batched
 // transactions a few milliseconds later, off the proxy's stack. A write that fails (disk full,
 // read-only, locked) keeps its rows queued, bounded, and retries; nothing is ever thrown at the caller.
-// A backlog (the disk had no space for a while) is written one small transaction at a time, each
-// followed by as long again for the proxy: the event loop also relays every stream, and the edge
-// passes a daemon that does not answer within [edge] chain_timeout_ms (150 ms) by, unmetered. Ten
-// thousand waiting rows written in one go held the loop 140 ms without bodies and 3 s with 20 KB
-// request and response bodies; 1 MiB transactions one per 25 ms took 77 ms on average (121 ms at
-// most) on a busy machine, and still let the edge pass requests by.
+// A backlog (the disk had no space for a while) is written one small transaction per tick (250 rows
+// or about 256 KiB of bodies and notes), and the next tick waits as long as that one took, so the
+// proxy keeps at least half the loop: the event loop also relays every stream, and the edge passes
+// a daemon that does not answer within [edge] chain_timeout_ms (150 ms) by, unmetered. Ten thousand
+// waiting rows written in one go held the loop 140 ms without bodies and 3 s with 20 KB request and
+// response bodies; 1 MiB transactions on a busy machine still took 77 ms each and let the edge pass
+// requests by, hence the smaller default.
 
 import { describe, sqliteCode, StoreError } from "./errors.ts";
 import type { Store } from "./open.ts";

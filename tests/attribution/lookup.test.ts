@@ -141,9 +141,12 @@ describe("attribution lookup", () => {
     }
     expect(events(w.log, "attribution.step_disabled").map((e) => e.worker)).toEqual(["process"]);
     const spawned = w.workers.length;
+    const warned = events(w.log, "attribution.incomplete").length;
     const l = w.attributor.lookup({ ...client, proxyProject: "still-named" });
     expect((await l.identity).attribution).toEqual({ project: "still-named", source: "proxy-auth" });
     expect(w.workers.length).toBe(spawned);
+    // Said once, as step_disabled: the lookups after it do not warn again, one by one.
+    expect(events(w.log, "attribution.incomplete").length).toBe(warned);
   });
 
   test("a thread that fails is replaced on the next lookup; the failed lookup answers at its deadline", async () => {
