@@ -5,6 +5,7 @@
 
 import type { Period } from "../report/period.ts";
 import { listRequests, requestsAfter, StoreError, type GroupBy, type ListOptions, type RequestFilter, type RequestPage, type RequestRecord, type Store, type StoreErrorCode } from "../store/index.ts";
+import { workerModule } from "../worker-module.ts";
 import { groupedStats, project, projects, stats } from "./stats.ts";
 import type { GroupedStatsResponse, ProjectResponse, ProjectsResponse, StatsResponse } from "./types.ts";
 
@@ -64,11 +65,7 @@ export function inProcessQueries(store: Store): Queries {
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; store: { code: StoreErrorCode; hint: string | null } | null; message: string };
 export type Request = { id: number; dbPath: string; op: Op; args: unknown[] };
 
-/**
- * The worker's module: its source file, or the copy `bun build --compile` embeds (the Makefile
- * passes it as a second entrypoint; embedded files are named from the repository root).
- */
-const WORKER_MODULE = import.meta.url.includes("$bunfs") ? "./core/api/query-worker.ts" : new URL("./query-worker.ts", import.meta.url).href;
+const WORKER_MODULE = workerModule("core/api/query-worker.ts", import.meta.url);
 
 /** A worker with no query for this long is ended; the next query starts another (~20 ms). */
 const IDLE_MS = 60_000;

@@ -6,6 +6,8 @@
 // that stops answering is replaced, a bounded number of times.
 
 import type { EventLog } from "../log/jsonl.ts";
+import { realTimers, type Timers } from "../time/timers.ts";
+import { workerModule } from "../worker-module.ts";
 import { type Attribution, chooseProject, type FolderFacts, type ProcessFacts } from "./project.ts";
 
 export type LookupRequest = { id: number; op: "process"; clientPort: number; serverPort: number } | { id: number; op: "folders"; cwd: string };
@@ -30,11 +32,6 @@ export interface WorkerLike {
   onmessage: ((e: { data: LookupReply }) => void) | null;
   onerror: ((e: { message?: string }) => void) | null;
   terminate(): void;
-}
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 export interface AttributorOptions {
@@ -130,7 +127,7 @@ function lane(name: string, opts: AttributorOptions, now: () => number) {
 }
 
 export function createAttributor(opts: AttributorOptions): Attributor {
-  const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms).unref(), clearTimeout: (h) => clearTimeout(h as Timer) };
+  const timers = opts.timers ?? realTimers({ unref: true });
   const now = opts.now ?? Date.now;
   const processes = lane("process", opts, now);
   const folders = lane("folders", opts, now);
@@ -200,11 +197,7 @@ export function createAttributor(opts: AttributorOptions): Attributor {
   };
 }
 
-/**
- * The worker's module: its source file, or the copy `bun build --compile` embeds (the Makefile
- * passes it as an entrypoint; embedded files are named from the repository root).
- */
-const WORKER_MODULE = import.meta.url.includes("$bunfs") ? "./core/attribution/lookup-worker.ts" : new URL("./lookup-worker.ts", import.meta.url).href;
+const WORKER_MODULE = workerModule("core/attribution/lookup-worker.ts", import.meta.url);
 
 /** A real lookup thread; it does not keep the process alive. */
 export function spawnLookupWorker(): WorkerLike {

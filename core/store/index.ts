@@ -2,7 +2,7 @@ export { openStore, openStoreReadOnly, type OpenStoreOptions, type Store } from 
 export { sqliteCode, StoreError, type StoreErrorCode } from "./errors.ts";
 export { MIGRATIONS, type Migration } from "./schema.ts";
 export { insertRows, type InsertResult, type PriceStatus, type RequestRecord, type RequestRow } from "./rows.ts";
-export { createCaptureWriter, type CaptureWriter, type CaptureWriterOptions, type FlushResult, type Timers, type WriterStats } from "./writer.ts";
+export { createCaptureWriter, type CaptureWriter, type CaptureWriterOptions, type FlushResult, type WriterStats } from "./writer.ts";
 export { integrityCheck, maintain, walBytes, type IntegrityResult, type MaintainOptions, type MaintainResult } from "./maintain.ts";
 export { countRows, lastRequestId, listRequests, recentRequests, requestsAfter, type ListOptions, type RequestPage } from "./list.ts";
 export { summary, summaryCube, summaryWithTotal, type BreakdownRow, type Cube, type Dimension, type GroupBy, type SummaryOptions, type SummaryRow } from "./summary.ts";

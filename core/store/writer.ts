@@ -9,14 +9,10 @@
 // response bodies; 1 MiB transactions on a busy machine still took 77 ms each and let the edge pass
 // requests by, hence the smaller default.
 
+import { realTimers, type Timers } from "../time/timers.ts";
 import { describe, sqliteCode, StoreError } from "./errors.ts";
 import type { Store } from "./open.ts";
 import { insertRows, type RequestRow } from "./rows.ts";
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface CaptureWriterOptions {
   /** Delay between the first queued row and its commit. Default 25 ms. */
@@ -95,7 +91,7 @@ export function createCaptureWriter(store: Store, opts: CaptureWriterOptions = {
   const maxBatchBytes = opts.maxBatchBytes ?? 256 * 1024;
   const maxQueue = opts.maxQueue ?? 10_000;
   const busyTimeoutMs = opts.busyTimeoutMs ?? 50;
-  const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as Timer) };
+  const timers = opts.timers ?? realTimers();
   const now = opts.now ?? (() => performance.now());
 
   // A queue with a moving head: enqueue and drop-oldest are O(1); the array is compacted now and then.

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createAttributor, type LookupReply, type LookupRequest, MAX_REPLACED, type Timers, type WorkerLike } from "../../core/attribution/lookup.ts";
+import { createAttributor, type LookupReply, type LookupRequest, MAX_REPLACED, type WorkerLike } from "../../core/attribution/lookup.ts";
+import type { Timers } from "../../core/time/timers.ts";
 import { memoryLog } from "../../core/log/jsonl.ts";
 
 // The lookup's deadlines as transcripts: scripted worker threads that answer, answer late or

@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeEffectivePorts } from "../../core/ports/index.ts";
-import { connectThrough } from "../harness/client.ts";
-import { type EdgeProcess, startEdgeProcess } from "../harness/edge-process.ts";
+import { echoesThrough } from "../harness/client.ts";
+import { startEdgeProcess } from "../harness/edge-process.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
 import { freePort, makeSandbox, type Sandbox } from "../harness/sandbox.ts";
 import { EDGE_BIN, meter } from "./_dist.ts";
@@ -37,22 +37,13 @@ function sandbox(config: string): Sandbox {
   return sb;
 }
 
-async function tunnels(edge: EdgeProcess, word: string): Promise<void> {
-  const c = await connectThrough(edge.port, `127.0.0.1:${echo.port}`);
-  try {
-    c.write(word);
-    await c.untilText(word);
-  } finally {
-    c.close();
-  }
-}
 
 describe("the compiled edge with a broken config.toml", () => {
   test("garbage: it starts on the recorded port, tunnels, logs the error once, and a rewritten file does not move it", async () => {
     const s = sandbox(GARBAGE);
     const edge = await startEdgeProcess(s, [EDGE_BIN]);
     expect(edge.port).toBe(s.ports.edge);
-    await tunnels(edge, "through-a-broken-config");
+    await echoesThrough(edge.port, `127.0.0.1:${echo.port}`, "through-a-broken-config");
     expect(edge.events("edge.config.invalid")).toEqual([
       expect.objectContaining({ level: "error", file: join(s.meterHome, "config.toml"), key: null, line: 1, message: expect.stringMatching(/^is not valid TOML at line 1, column \d+/) }),
     ]);
@@ -63,7 +54,7 @@ describe("the compiled edge with a broken config.toml", () => {
     writeEffectivePorts(join(s.meterHome, "effective-ports.json"), next);
     const reloaded = await edge.waitEvent("edge.ports.reloaded");
     expect(reloaded).toMatchObject({ trigger: "file", edge: s.ports.edge, internal: next.internal, api: next.api, listening: s.ports.edge });
-    await tunnels(edge, "still-on-its-port");
+    await echoesThrough(edge.port, `127.0.0.1:${echo.port}`, "still-on-its-port");
     expect(edge.events("edge.config.invalid")).toHaveLength(1);
   });
 
@@ -71,7 +62,7 @@ describe("the compiled edge with a broken config.toml", () => {
     const s = sandbox(`# tuned by hand\n${OUT_OF_RANGE}`);
     const edge = await startEdgeProcess(s, [EDGE_BIN]);
     expect(edge.port).toBe(s.ports.edge);
-    await tunnels(edge, "ttl-out-of-range");
+    await echoesThrough(edge.port, `127.0.0.1:${echo.port}`, "ttl-out-of-range");
     expect(edge.events("edge.config.invalid")).toEqual([
       expect.objectContaining({ key: "daemon.edge_health_ttl_ms", line: 3, message: "expected at least 50 ms, got 10", using: expect.stringContaining("defaults") }),
     ]);
@@ -86,7 +77,7 @@ describe("the compiled edge with a broken config.toml", () => {
     writeFileSync(join(s.meterHome, "run", "edge-port.json"), JSON.stringify({ pid: 2 ** 22 + 4321, port: s.ports.edge }));
     const edge = await startEdgeProcess(s, [EDGE_BIN]);
     expect(edge.port).toBe(s.ports.edge);
-    await tunnels(edge, "from-its-own-record");
+    await echoesThrough(edge.port, `127.0.0.1:${echo.port}`, "from-its-own-record");
     // A start records its choice before it is ready: none was.
     expect(readFileSync(file, "utf8")).toBe("{ torn");
   });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { defaultConfig } from "../../core/config/load.ts";
 import { memoryLog } from "../../core/log/jsonl.ts";
 import { type Connector, type Edge, startEdge } from "../../core/edge/server.ts";
-import { connectThrough, TestClient } from "../harness/client.ts";
+import { connectThrough, echoesThrough, TestClient } from "../harness/client.ts";
 import { FakeDaemon } from "../harness/fake-daemon.ts";
 import { type EchoServer, echoServer, rawExchange } from "../harness/raw.ts";
 import { freePort, waitFor } from "../harness/sandbox.ts";
@@ -43,18 +43,10 @@ function setup(over: Partial<Parameters<typeof startEdge>[0]> = {}) {
   return { ports, log, edge };
 }
 
-async function roundTrip(port: number, target: string, payload = "ping"): Promise<void> {
-  const c = await connectThrough(port, target);
-  c.write(payload);
-  await c.until((b) => b.length >= payload.length);
-  expect(c.buf.toString()).toBe(payload);
-  c.close();
-}
-
 describe("passthrough (invariant 2)", () => {
   test("daemon down: 200 Connection Established, then bytes both ways", async () => {
     const { ports, log } = setup();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`);
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`);
     expect(log.lines.some((l) => l.event === "edge.passthrough" && l.reason === "daemon-unhealthy")).toBe(true);
     expect(log.lines.some((l) => l.event === "edge.chained")).toBe(false);
   });
@@ -123,17 +115,17 @@ describe("chaining (invariants 1 and 3)", () => {
   test("hosts the daemon does not meter are tunnelled directly even when it is healthy", async () => {
     const { ports } = setup({ intercepted: new Set(["api.anthropic.com"]) });
     daemon = new FakeDaemon(ports.api, ports.internal).start();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`);
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`);
     expect(daemon.chained).toHaveLength(0);
   });
 
   test("daemon killed between two requests: the second still succeeds", async () => {
     const { ports } = setup();
     daemon = new FakeDaemon(ports.api, ports.internal).start();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "first");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "first");
     expect(daemon.chained).toHaveLength(1);
     daemon.stop();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "second");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "second");
     expect(daemon.chained).toHaveLength(1);
   });
 
@@ -141,7 +133,7 @@ describe("chaining (invariants 1 and 3)", () => {
     const { ports, log, edge: e } = setup();
     daemon = new FakeDaemon(ports.api, ports.internal).start();
     daemon.stopInternal();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "same-request");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "same-request");
     expect(log.lines.some((l) => l.event === "edge.passthrough" && l.reason === "daemon-refused")).toBe(true);
     expect(e.health.health).toBe("unhealthy");
   });
@@ -151,7 +143,7 @@ describe("chaining (invariants 1 and 3)", () => {
   test("a daemon that accepts but never answers is passed by: the same request goes through raw, every held byte replayed", async () => {
     const { ports, log, edge: e } = setup();
     daemon = new FakeDaemon(ports.api, ports.internal).start();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "warm");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "warm");
     expect(e.health.health).toBe("healthy");
     daemon.internalMode = "silent";
     const started = performance.now();
@@ -172,18 +164,18 @@ describe("chaining (invariants 1 and 3)", () => {
   test("a burst sent right after the daemon goes silent: every request passes by within the deadline", async () => {
     const { ports } = setup();
     daemon = new FakeDaemon(ports.api, ports.internal).start();
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "warm");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "warm");
     daemon.internalMode = "silent";
     const timed = async (i: number) => {
       const t = performance.now();
-      await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, `burst-${i}`);
+      await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, `burst-${i}`);
       return performance.now() - t;
     };
     const times = await Promise.all([0, 1, 2, 3, 4].map(timed));
     for (const ms of times) expect(ms).toBeLessThan(defaultConfig().edge.chain_timeout_ms + 250);
     // Once one chain went unanswered the cache says "unhealthy": later requests do not try the daemon.
     const after = daemon.chained.length;
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "later");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "later");
     expect(daemon.chained.length).toBe(after);
   });
 
@@ -192,7 +184,7 @@ describe("chaining (invariants 1 and 3)", () => {
       const { ports } = setup();
       daemon = new FakeDaemon(ports.api, ports.internal).start();
       daemon.healthMode = mode;
-      await roundTrip(ports.edge, `127.0.0.1:${echo.port}`);
+      await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`);
       expect(daemon.chained).toHaveLength(0);
       expect(daemon.healthProbes).toBe(1);
     });
@@ -202,7 +194,7 @@ describe("chaining (invariants 1 and 3)", () => {
     const { ports, log: logRef } = setup({ healthyTtlMs: 50 });
     daemon = new FakeDaemon(ports.api, ports.internal).start();
     const d = daemon;
-    await roundTrip(ports.edge, `127.0.0.1:${echo.port}`, "warm");
+    await echoesThrough(ports.edge, `127.0.0.1:${echo.port}`, "warm");
     expect(d.chained).toHaveLength(1);
     let flapping = true;
     const flapper = (async () => {
@@ -246,23 +238,23 @@ describe("health cache (invariant 3)", () => {
     const { ports } = setup({ now: () => t, healthyTtlMs: 1000 });
     daemon = new FakeDaemon(ports.api, ports.internal).start();
     const target = `127.0.0.1:${echo.port}`;
-    await roundTrip(ports.edge, target);
+    await echoesThrough(ports.edge, target);
     expect(daemon.healthProbes).toBe(1);
     t += 999;
-    await roundTrip(ports.edge, target);
+    await echoesThrough(ports.edge, target);
     expect(daemon.healthProbes).toBe(1);
     t += 1;
-    await roundTrip(ports.edge, target);
+    await echoesThrough(ports.edge, target);
     expect(daemon.healthProbes).toBe(2);
     daemon.healthMode = "500";
     t += 1000;
-    await roundTrip(ports.edge, target);
+    await echoesThrough(ports.edge, target);
     expect(daemon.healthProbes).toBe(3);
     t += 199;
-    await roundTrip(ports.edge, target);
+    await echoesThrough(ports.edge, target);
     expect(daemon.healthProbes).toBe(3);
     t += 1;
-    await roundTrip(ports.edge, target);
+    await echoesThrough(ports.edge, target);
     expect(daemon.healthProbes).toBe(4);
     expect(daemon.chained).toHaveLength(3);
   });

@@ -6,7 +6,7 @@ import { readEffectivePorts, writeEffectivePorts } from "../../core/ports/index.
 import { waitHealthy } from "../../core/service/health.ts";
 import { rcEnv, renderRcBlock } from "../../core/service/rc-block.ts";
 import { envBlock } from "../../core/tls/index.ts";
-import { connectThrough } from "../harness/client.ts";
+import { echoesThrough } from "../harness/client.ts";
 import { type EdgeProcess, type LogLine, startEdgeProcess } from "../harness/edge-process.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
 import { canConnect, freePort, makeSandbox, type Sandbox, waitFor } from "../harness/sandbox.ts";
@@ -79,15 +79,6 @@ const recorded = (file: string) => {
   return r.ok ? { edge: r.ports.edge, internal: r.ports.internal, api: r.ports.api } : r.message;
 };
 
-async function tunnels(port: number, word: string): Promise<void> {
-  const c = await connectThrough(port, `127.0.0.1:${echo.port}`);
-  try {
-    c.write(word);
-    await c.untilText(word);
-  } finally {
-    c.close();
-  }
-}
 
 describe("a running edge keeps its port", () => {
   const faults: Array<[string, (world: World) => void]> = [
@@ -101,12 +92,12 @@ describe("a running edge keeps its port", () => {
       const seen = portEvents(x.edge).length;
       fault(x);
       expect(await nthPortEvent(x.edge, seen)).toMatchObject({ trigger: "file", listening: x.port });
-      await tunnels(x.port, "after-the-fault");
+      await echoesThrough(x.port, `127.0.0.1:${echo.port}`, "after-the-fault");
 
       await restartDaemon(x);
       expect(recorded(x.file)).toEqual(x.s.ports);
       expect(await nthPortEvent(x.edge, seen + 1)).toMatchObject({ trigger: "file", listening: x.port });
-      await tunnels(x.port, "after-the-daemon-restart");
+      await echoesThrough(x.port, `127.0.0.1:${echo.port}`, "after-the-daemon-restart");
       expect(x.edge.proc.exitCode).toBeNull();
       expect(edgeRecord(x.s)).toEqual({ pid: x.edge.pid, port: x.port });
     });
@@ -119,7 +110,7 @@ describe("a running edge keeps its port", () => {
     await x.edge.proc.exited;
     const again = await startEdgeProcess(x.s, [EDGE_BIN]);
     expect(again.port).toBe(x.port);
-    await tunnels(x.port, "back-on-its-port");
+    await echoesThrough(x.port, `127.0.0.1:${echo.port}`, "back-on-its-port");
     expect(recorded(x.file)).toEqual(x.s.ports);
   });
 });
@@ -147,7 +138,7 @@ describe("a pinned edge_port that changes moves it", () => {
     expect(readFileSync(bashrc, "utf8")).toBe(`${mine}${renderRcBlock(rcEnv(next, trust))}export AFTER=1\n`);
     expect(readFileSync(zshrc, "utf8")).toBe(foreign);
     expect(x.edge.events("edge.rc.repointed")).toEqual([expect.objectContaining({ from: x.port, to: next, files: [bashrc] })]);
-    await tunnels(next, "on-the-pinned-port");
+    await echoesThrough(next, `127.0.0.1:${echo.port}`, "on-the-pinned-port");
     expect(await canConnect(x.port)).toBe(false);
     expect(edgeRecord(x.s)).toEqual({ pid: x.edge.pid, port: next });
   });

@@ -109,3 +109,15 @@ export async function connectThrough(proxyPort: number, target: string): Promise
   c.buf = got.subarray(got.indexOf("\r\n\r\n") + 4);
   return c;
 }
+
+/** A tunnel through the proxy to an echo server: `payload` comes back whole, or this throws. */
+export async function echoesThrough(proxyPort: number, target: string, payload = "ping"): Promise<void> {
+  const c = await connectThrough(proxyPort, target);
+  try {
+    c.write(payload);
+    const got = await c.until((b) => b.length >= payload.length);
+    if (got.toString() !== payload) throw new Error(`the tunnel returned ${JSON.stringify(got.toString().slice(0, 200))}, not ${JSON.stringify(payload)}`);
+  } finally {
+    c.close();
+  }
+}

@@ -2,7 +2,8 @@ import { afterEach, beforeEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore, type RequestRow, type Store, type Timers } from "../../core/store/index.ts";
+import { openStore, type RequestRow, type Store } from "../../core/store/index.ts";
+import type { Timers } from "../../core/time/timers.ts";
 
 /** A fresh directory under the system temp dir; remove() when done. */
 export function tempDir(): { dir: string; path: (name: string) => string; remove: () => void } {
