@@ -6,18 +6,15 @@ import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { bucketNumber, bucketNumberSql, DAY_MS, HOUR_MS, type TimeZone } from "./_days.ts";
 import { addEncoded, binOf, binRange, newHistogram, rankBin, type Histogram } from "./_histogram.ts";
 import { planSpans, type Plan } from "./_plan.ts";
+import { newSums, SUM_AT, SUM_COUNT, SUMMED_READS, SUMS_OVER_ROLLUP, SUMS_OVER_ROWS } from "./_sums.ts";
 import { dimensionParts, whereClause, type RequestFilter, type Where } from "./filters.ts";
 
 export type Dimension = "project" | "model" | "provider" | "client" | "day" | "hour";
 export type Key = string | number | null;
 
-/** requests, input, output, cache read, cache write 5m, cache write 1h, reasoning, cost, unpriced, latency n, latency sum. */
-export const SUMS = 11;
-export const LATENCY_N = 9;
-export const LATENCY_SUM = 10;
-
 export interface Group {
   keys: Key[];
+  /** In SUM_COLUMNS order (see _sums.ts). */
   sums: number[];
   hist: Histogram | null;
   p95: number | null;
@@ -29,18 +26,10 @@ export interface AggregateOptions {
   percentile: boolean;
 }
 
-const RAW_SUMS = `COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cache_read_tokens), 0),
-  COALESCE(SUM(cache_write_5m_tokens), 0), COALESCE(SUM(cache_write_1h_tokens), 0), COALESCE(SUM(reasoning_tokens), 0),
-  COALESCE(SUM(cost_micros), 0), COALESCE(SUM(price_status = 'unpriced'), 0), COUNT(latency_ms), COALESCE(SUM(latency_ms), 0)`;
-
 /** What the raw branches carry: the columns keys, sums and latencies are computed from. */
-const RAW_COLUMNS = `started_at, provider, model, project, client, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens,
-  cache_write_1h_tokens, reasoning_tokens, cost_micros, price_status, latency_ms`;
+const RAW_COLUMNS = [...new Set(["started_at", "provider", "model", "project", "client", ...SUMMED_READS, "latency_ms"])].join(", ");
 
-const ROLLUP_SUMS = `SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_5m_tokens),
-  SUM(cache_write_1h_tokens), SUM(reasoning_tokens), SUM(cost_micros), SUM(unpriced), SUM(latency_n), SUM(latency_sum)`;
-
-const newGroup = (keys: Key[]): Group => ({ keys, sums: new Array(SUMS).fill(0), hist: null, p95: null });
+const newGroup = (keys: Key[]): Group => ({ keys, sums: newSums(), hist: null, p95: null });
 
 /** A group's map key: the value itself for one dimension (Map keeps 5 and "5" apart), else JSON. */
 const idOf = (keys: Key[]): Key => (keys.length === 1 ? keys[0]! : JSON.stringify(keys));
@@ -59,7 +48,7 @@ class Groups {
     return g;
   }
   addSums(keys: Key[], row: unknown[], at: number): void {
-    for (const g of [this.get(keys), this.total]) if (g) for (let i = 0; i < SUMS; i++) g.sums[i]! += row[at + i] as number;
+    for (const g of [this.get(keys), this.total]) if (g) for (let i = 0; i < SUM_COUNT; i++) g.sums[i]! += row[at + i] as number;
   }
   addBlob(keys: Key[], blob: Uint8Array): void {
     for (const g of [this.get(keys), this.total]) if (g) addEncoded((g.hist ??= newHistogram()), blob);
@@ -138,8 +127,8 @@ function addRollup(db: Database, f: RequestFilter, dims: readonly Dimension[], o
       if (day === undefined) days.set(start, (day = bucketNumber(start, opts.timeZone, DAY_MS)));
       return day;
     });
-  const sums = db.query(`SELECT ${select}${ROLLUP_SUMS} FROM request_rollups ${where} ${n ? `GROUP BY ${cols.join(", ")}` : ""}`).values(...bind) as unknown[][];
-  for (const row of sums) if (row[n]) groups.addSums(keysOf(row), row, n);
+  const sums = db.query(`SELECT ${select}${SUMS_OVER_ROLLUP} FROM request_rollups ${where} ${n ? `GROUP BY ${cols.join(", ")}` : ""}`).values(...bind) as unknown[][];
+  for (const row of sums) if (row[n + SUM_AT.requests]) groups.addSums(keysOf(row), row, n);
   if (!opts.percentile) return;
   for (const row of db.query(`SELECT ${select}latency_hist FROM request_rollups ${where} AND latency_hist IS NOT NULL`).values(...bind) as unknown[][]) {
     groups.addBlob(keysOf(row), row[n] as Uint8Array);
@@ -150,8 +139,8 @@ function addRaw(db: Database, source: Where, keys: string[], opts: AggregateOpti
   const n = keys.length;
   const select = keys.length ? `${keys.join(", ")}, ` : "";
   const groupBy = n ? `GROUP BY ${keys.map((_, i) => i + 1).join(", ")}` : "";
-  for (const row of db.query(`SELECT ${select}${RAW_SUMS} FROM ${source.sql} ${groupBy}`).values(...source.params) as unknown[][]) {
-    if (row[n] !== 0) groups.addSums(row.slice(0, n) as Key[], row, n);
+  for (const row of db.query(`SELECT ${select}${SUMS_OVER_ROWS} FROM ${source.sql} ${groupBy}`).values(...source.params) as unknown[][]) {
+    if (row[n + SUM_AT.requests] !== 0) groups.addSums(row.slice(0, n) as Key[], row, n);
   }
   if (!opts.percentile) return;
   const latencies = db.query(`SELECT ${select}latency_ms FROM ${source.sql} WHERE latency_ms IS NOT NULL`).values(...source.params) as unknown[][];
@@ -164,7 +153,7 @@ function addP95(db: Database, f: RequestFilter, keys: string[], indexed: boolean
   const wanted = new Map<number, Array<{ g: Group; offset: number }>>();
   const target = new Map<Group, number>();
   for (const g of [...groups.map.values(), ...(groups.total ? [groups.total] : [])]) {
-    const n = g.sums[LATENCY_N]!;
+    const n = g.sums[SUM_AT.latency_n]!;
     if (n === 0 || !g.hist) continue;
     const rank = Math.ceil(0.95 * n);
     const at = rankBin(g.hist, rank);

@@ -6,6 +6,7 @@
 
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { addEncodedSparse, binOf, encodeHistogram, type SparseHistogram } from "./_histogram.ts";
+import { newSums, ROLLUP_COLUMNS, SUM_COUNT, SUMS_PER_ROW } from "./_sums.ts";
 
 const MARK = "rollup_through_id";
 
@@ -19,21 +20,21 @@ function dayOf(ms: number, last: { start: number; end: number }): { start: numbe
 
 interface Bucket {
   dims: [dayStart: number, dayEnd: number, provider: string, model: string | null, project: string | null, client: string | null];
-  sums: number[]; // requests, 6 token kinds, cost, unpriced, latency_n, latency_sum
+  /** In SUM_COLUMNS order (see _sums.ts). */
+  sums: number[];
   hist: SparseHistogram | null;
 }
 
 /** Rows read per query while folding: a backfill of millions of rows never holds them all. */
 const FOLD_CHUNK = 20_000;
 
-/** id, started_at, provider, model, project, client, 6 token kinds, cost, unpriced (0/1), latency. */
-type PendingRow = [number, number, string, string | null, string | null, string | null, number, number, number, number, number, number, number, number, number | null];
+/** id, started_at, provider, model, project, client, what the row adds to each sum, then its latency. */
+type PendingRow = [id: number, startedAt: number, provider: string, model: string | null, project: string | null, client: string | null, ...rest: Array<number | null>];
+const ADDS_AT = 6;
+const LATENCY_AT = ADDS_AT + SUM_COUNT;
 
-const PENDING = `SELECT id, started_at, provider, model, project, client, input_tokens, output_tokens, cache_read_tokens,
-  cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, COALESCE(cost_micros, 0), price_status = 'unpriced', latency_ms
+const PENDING = `SELECT id, started_at, provider, model, project, client, ${SUMS_PER_ROW}, latency_ms
   FROM requests WHERE id > ? ORDER BY id LIMIT ${FOLD_CHUNK}`;
-
-const SUM_COLUMNS = ["requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_micros", "unpriced", "latency_n", "latency_sum"];
 
 /** The id through which the rollup is complete; null when this schema has no rollup. */
 export function rollupMark(db: Database): number | null {
@@ -61,16 +62,13 @@ export function foldPending(db: Database): number {
       const key = `${day.start}\u0001${row[2]}\u0001${row[3] ?? "\u0000"}\u0001${row[4] ?? "\u0000"}\u0001${row[5] ?? "\u0000"}`;
       let b = buckets.get(key);
       if (!b) {
-        b = { dims: [day.start, day.end, row[2], row[3], row[4], row[5]], sums: new Array(SUM_COLUMNS.length).fill(0), hist: null };
+        b = { dims: [day.start, day.end, row[2], row[3], row[4], row[5]], sums: newSums(), hist: null };
         buckets.set(key, b);
       }
       const sums = b.sums;
-      sums[0]!++;
-      for (let i = 1; i <= 8; i++) sums[i]! += Number(row[5 + i]);
-      const latency = row[14];
+      for (let i = 0; i < SUM_COUNT; i++) sums[i]! += row[ADDS_AT + i] as number;
+      const latency = row[LATENCY_AT] as number | null;
       if (latency !== null) {
-        sums[9]!++;
-        sums[10]! += latency;
         const bin = binOf(latency);
         b.hist ??= new Map();
         b.hist.set(bin, (b.hist.get(bin) ?? 0) + 1);
@@ -87,9 +85,9 @@ export function foldPending(db: Database): number {
 
 const FIND = `SELECT rowid, latency_hist FROM request_rollups
   WHERE day_start = ? AND day_end = ? AND provider = ? AND model IS ? AND project IS ? AND client IS ?`;
-const UPDATE = `UPDATE request_rollups SET ${SUM_COLUMNS.map((c) => `${c} = ${c} + ?`).join(", ")}, latency_hist = ? WHERE rowid = ?`;
-const INSERT = `INSERT INTO request_rollups (day_start, day_end, provider, model, project, client, ${SUM_COLUMNS.join(", ")}, latency_hist)
-  VALUES (${new Array(6 + SUM_COLUMNS.length + 1).fill("?").join(", ")})`;
+const UPDATE = `UPDATE request_rollups SET ${ROLLUP_COLUMNS.map((c) => `${c} = ${c} + ?`).join(", ")}, latency_hist = ? WHERE rowid = ?`;
+const INSERT = `INSERT INTO request_rollups (day_start, day_end, provider, model, project, client, ${ROLLUP_COLUMNS.join(", ")}, latency_hist)
+  VALUES (${new Array(6 + SUM_COUNT + 1).fill("?").join(", ")})`;
 
 function upsert(db: Database, b: Bucket): void {
   const found = db.query(FIND).get(...b.dims) as { rowid: number; latency_hist: Uint8Array | null } | null;

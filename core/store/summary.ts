@@ -3,7 +3,8 @@
 
 import type { Store } from "./open.ts";
 import { dayLabel, hourLabel, type TimeZone } from "./_days.ts";
-import { aggregate, LATENCY_N, LATENCY_SUM, SUMS, type Dimension, type Group, type Key } from "./_aggregate.ts";
+import { aggregate, type Dimension, type Group, type Key } from "./_aggregate.ts";
+import { newSums, summedFields, sumsByName, type SummedFields } from "./_sums.ts";
 import type { RequestFilter } from "./filters.ts";
 
 export type GroupBy = "project" | "model" | "provider" | "client" | "day";
@@ -16,19 +17,14 @@ export interface SummaryOptions extends RequestFilter {
   timeZone?: TimeZone;
 }
 
-export interface SummaryRow {
+/**
+ * A group's sums (requests, inputTokens, outputTokens, cacheReadTokens, cacheWrite5mTokens,
+ * cacheWrite1hTokens, reasoningTokens, costMicros over priced rows in integer micro-dollars,
+ * unpricedRequests: see SUM_COLUMNS in _sums.ts), then what is derived from them.
+ */
+export interface SummaryRow extends SummedFields {
   /** The group's value (a day is YYYY-MM-DD); null for the total row or a NULL column. */
   key: string | null;
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWrite5mTokens: number;
-  cacheWrite1hTokens: number;
-  reasoningTokens: number;
-  /** Sum over priced rows, integer micro-dollars. */
-  costMicros: number;
-  unpricedRequests: number;
   /** cache read / (input + cache read + cache writes); null with no input at all. */
   cacheHitRate: number | null;
   avgLatencyMs: number | null;
@@ -44,27 +40,18 @@ function label(dim: Dimension, k: Key): string | null {
 }
 
 function toRow(g: Group, key: string | null): SummaryRow {
-  const [requests, input, output, cacheRead, cache5m, cache1h, reasoning, cost, unpriced] = g.sums as [number, number, number, number, number, number, number, number, number];
-  const inputSide = input + cacheRead + cache5m + cache1h;
-  const latencyN = g.sums[LATENCY_N]!;
+  const s = sumsByName(g.sums);
+  const inputSide = s.input_tokens + s.cache_read_tokens + s.cache_write_5m_tokens + s.cache_write_1h_tokens;
   return {
     key,
-    requests,
-    inputTokens: input,
-    outputTokens: output,
-    cacheReadTokens: cacheRead,
-    cacheWrite5mTokens: cache5m,
-    cacheWrite1hTokens: cache1h,
-    reasoningTokens: reasoning,
-    costMicros: cost,
-    unpricedRequests: unpriced,
-    cacheHitRate: inputSide > 0 ? cacheRead / inputSide : null,
-    avgLatencyMs: latencyN > 0 ? g.sums[LATENCY_SUM]! / latencyN : null,
+    ...summedFields(g.sums),
+    cacheHitRate: inputSide > 0 ? s.cache_read_tokens / inputSide : null,
+    avgLatencyMs: s.latency_n > 0 ? s.latency_sum / s.latency_n : null,
     p95LatencyMs: g.p95,
   };
 }
 
-const ZERO: Group = { keys: [], sums: new Array(SUMS).fill(0), hist: null, p95: null };
+const ZERO: Group = { keys: [], sums: newSums(), hist: null, p95: null };
 
 const byCost = (x: SummaryRow, y: SummaryRow) => y.costMicros - x.costMicros || y.requests - x.requests;
 
