@@ -1,7 +1,8 @@
 // A typed client of the loopback API, shared by the CLI and the dashboard (it runs in both: it
 // needs only fetch). Errors are values: the daemon being down is an answer, not an exception.
 
-import type { GroupedStatsResponse, Health, LiveRequestsResponse, ProjectResponse, ProjectsResponse, RequestsResponse, StatsResponse } from "./types.ts";
+import { readHealth, type Health } from "./health.ts";
+import type { GroupedStatsResponse, LiveRequestsResponse, ProjectResponse, ProjectsResponse, RequestsResponse, StatsResponse } from "./types.ts";
 
 export type ClientResult<T> =
   | { ok: true; value: T }
@@ -72,7 +73,12 @@ export function createClient(opts: ClientOptions) {
   }
 
   return {
-    health: () => get<Health>("/health"),
+    health: async (): Promise<ClientResult<Health>> => {
+      const r = await get<unknown>("/health");
+      if (!r.ok) return r;
+      const read = readHealth(r.value);
+      return read.ok ? { ok: true, value: read.health } : { ok: false, status: 200, error: read.why };
+    },
     stats: (p: FilterParams = {}) => get<StatsResponse>("/v1/stats", { ...p }),
     statsBy: (by: string, p: FilterParams = {}) => get<GroupedStatsResponse>(`/v1/stats/${encodeURIComponent(by)}`, { ...p }),
     projects: (p: PeriodParams & { includeSelfTest?: boolean } = {}) => get<ProjectsResponse>("/v1/projects", { ...p }),

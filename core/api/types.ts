@@ -12,36 +12,8 @@ export interface ApiPeriod {
   label: string;
 }
 
-export interface TlsBypass {
-  /** `pid N`, or the client's address where /proc could not tell. */
-  process: string;
-  host: string;
-  /** ISO time the bypass ends (a daemon restart ends it sooner). */
-  until: string;
-  reason: string;
-}
-
-/** The daemon's capture writer since it started. */
-export interface CaptureHealth {
-  /** Rows waiting to be written. */
-  queued: number;
-  committed: number;
-  /** Rows lost: beyond [capture] queue_max_rows while the store could not be written, or refused by SQLite. */
-  dropped: number;
-  failed_flushes: number;
-  /** Why writing fails right now (a full disk, a read-only file); null while writes succeed. */
-  last_error: string | null;
-}
-
-export interface Health {
-  status: "ok";
-  version: string;
-  pid: number;
-  uptime_s: number;
-  tls_bypass: TlsBypass[];
-  /** Absent from a process without a capture writer, and from older daemons. */
-  capture?: CaptureHealth;
-}
+/** The /health answer is defined, and read, in health.ts. */
+export type { CaptureHealth, Health, TlsBypass } from "./health.ts";
 
 /** A group's sums (p95LatencyMs is null here: per-group percentiles come from /v1/stats/{by}). */
 export type GroupRow = SummaryRow;

@@ -2,7 +2,7 @@
 // /health and /proc one time each, however many checks need the answer.
 
 import type { ClientResult } from "../api/client.ts";
-import type { Health } from "../api/types.ts";
+import type { Health } from "../api/health.ts";
 import type { Config } from "../config/index.ts";
 import type { StatePaths } from "../paths.ts";
 import { readEffectivePorts, type ReadPortsResult, runningEdgePort } from "../ports/index.ts";

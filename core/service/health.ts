@@ -1,28 +1,16 @@
-// The daemon's `GET /health` answer, read over a raw loopback socket (see core/proxy/loopback-get.ts).
+// The daemon's `GET /health` answer, read over a raw loopback socket (see core/proxy/loopback-get.ts)
+// and judged by the one /health reader (core/api/health.ts).
 
-import type { TlsBypass } from "../api/types.ts";
+import { parsePartialHealth, type Health } from "../api/health.ts";
 import { loopbackGet } from "../proxy/loopback-get.ts";
 
-export interface HealthAnswer {
-  status: string;
-  version?: string;
-  pid?: number;
-  uptime_s?: number;
-  /** Client processes the daemon tunnels raw because they refused its certificate. */
-  tls_bypass?: TlsBypass[];
-}
-
-export type HealthResult = { ok: true; answer: HealthAnswer } | { ok: false; why: string };
+export type HealthResult = { ok: true; answer: Health } | { ok: false; why: string };
 
 export async function fetchHealth(port: number, timeoutMs = 1000): Promise<HealthResult> {
   const r = await loopbackGet<HealthResult>(port, "/health", { timeoutMs }, (status, body, closed) => {
     if (status !== 200) return { ok: false, why: `/health answered ${status}` };
-    try {
-      const answer = JSON.parse(body.toString("utf8")) as HealthAnswer;
-      return answer.status === "ok" ? { ok: true, answer } : { ok: false, why: `/health says ${JSON.stringify(answer.status)}` };
-    } catch {
-      return closed ? { ok: false, why: "/health answered something that is not JSON" } : undefined;
-    }
+    const read = parsePartialHealth(body.toString("utf8"), closed);
+    return read && (read.ok ? { ok: true, answer: read.health } : { ok: false, why: read.why });
   });
   if (r.ok) return r.value;
   if (r.failure === "refused") return { ok: false, why: `nothing listens on 127.0.0.1:${port} (daemon not running)` };

@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../core/api/app.ts";
-import type { Health } from "../../core/api/types.ts";
+import { readHealth, type Health } from "../../core/api/health.ts";
 import { checkCapture } from "../../core/doctor/checks/capture.ts";
 import { doctorContext, type DoctorDeps } from "../../core/doctor/context.ts";
 import { writeEffectivePorts } from "../../core/ports/index.ts";
@@ -23,7 +23,9 @@ let clock: ReturnType<typeof manualTimers>;
 async function health(): Promise<Health> {
   const app = createApi({ version: "test", pid: 7, startedAt: 0, port: () => API_PORT, capture: () => writer.stats() });
   const res = await app.request(`http://127.0.0.1:${API_PORT}/health`, { headers: { host: `127.0.0.1:${API_PORT}` } });
-  return (await res.json()) as Health;
+  const read = readHealth(await res.json());
+  if (!read.ok) throw new Error(`the daemon's own /health did not read back: ${read.why}`);
+  return read.health;
 }
 
 const answering = (h: Health | null): DoctorDeps["health"] => async () => (h ? { ok: true, value: h } : { ok: false, status: 0, error: "no answer" });
