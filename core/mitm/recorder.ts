@@ -1,0 +1,188 @@
+// The rows of one connection's exchanges, built from the exchange machine's record commands:
+// the clock and the ids live here, and so do the adapter's observer and the body capture, each
+// fed copies after the client has its bytes and each allowed to fail alone.
+
+import { randomUUID } from "node:crypto";
+import { BodyCapture } from "../capture/bodies.ts";
+import type { EventLog } from "../log/jsonl.ts";
+import type { RawHeaders } from "../http/types.ts";
+import type { ExchangeObserver, ExchangeRecord } from "../usage/types.ts";
+import type { RecordCommand } from "./exchange-events.ts";
+
+export interface SessionHooks {
+  onExchange(record: ExchangeRecord): void;
+  /** Keep request and response bodies (each capped at maxBytes); null: keep none. */
+  bodyCapture: { maxBytes: number } | null;
+}
+
+export interface RecorderDeps {
+  host: string;
+  log: EventLog;
+  now: () => number;
+  observe(head: { host: string; method: string; target: string; requestHeaders: RawHeaders }): ExchangeObserver | null;
+  /** What depends on who the client is; it comes once attribution answers (or its deadline passes). */
+  hooks: Promise<SessionHooks>;
+  /** The body-capture cap, used to keep bodies provisionally while the hooks are not in yet. */
+  bodyMaxBytes: number;
+  /** Exchange ids; random by default. */
+  newId?: () => string;
+}
+
+interface Open {
+  record: ExchangeRecord;
+  observer: ExchangeObserver | null;
+  bodies: BodyCapture | null;
+}
+
+export class Recorder {
+  private open: Open | null = null;
+  private hooks: SessionHooks | null = null;
+
+  constructor(private readonly deps: RecorderDeps) {
+    deps.hooks.then(
+      (h) => void (this.hooks = h),
+      (err) => deps.log.event("capture.error", { host: deps.host, reason: `attribution failed: ${(err as Error).message}` }, "error"),
+    );
+  }
+
+  /** The id of the exchange under way, for the log lines about it. */
+  get currentId(): string | null {
+    return this.open?.record.exchangeId ?? null;
+  }
+
+  apply(c: RecordCommand): void {
+    switch (c.do) {
+      case "begin":
+        return this.begin(c.head.method, c.head.target, c.head.headers, c.headBytes);
+      case "self-test": {
+        const record = this.newRecord(c.head.method, c.head.target, c.head.headers);
+        record.selfTest = true;
+        record.status = c.status;
+        record.firstByteAt = record.startedAt;
+        this.open = { record, observer: null, bodies: null };
+        return this.deps.log.event("intercept.self_test", { id: record.exchangeId, host: record.host, status: c.status });
+      }
+      case "first-byte":
+        if (this.open) this.open.record.firstByteAt ??= this.deps.now();
+        return;
+      case "status":
+        if (this.open) this.open.record.status = c.status;
+        return;
+      case "request-body":
+        for (const p of c.payload) {
+          this.tee((o) => o.onRequestBody(p));
+          this.keep((b) => b.onRequestBody(p));
+        }
+        return;
+      case "response-head": {
+        const { status, headers, headBytes } = c;
+        if (this.open) this.open.record.status = status;
+        this.tee((o) => o.onResponseHead({ status, headers }));
+        this.keep((b) => b.onResponseHead(headBytes, headers));
+        return;
+      }
+      case "response-body":
+        for (const p of c.payload) {
+          this.tee((o) => o.onResponseBody(p));
+          this.keep((b) => b.onResponseBody(p));
+        }
+        return;
+      case "finish":
+        return this.finish(c.complete, c.error);
+    }
+  }
+
+  private newRecord(method: string, target: string, requestHeaders: RawHeaders): ExchangeRecord {
+    return {
+      exchangeId: (this.deps.newId ?? randomUUID)(),
+      host: this.deps.host,
+      method,
+      target,
+      requestHeaders,
+      startedAt: this.deps.now(),
+      firstByteAt: null,
+      endedAt: 0,
+      status: null,
+      complete: false,
+      usage: null,
+      error: null,
+      bodies: null,
+    };
+  }
+
+  private begin(method: string, target: string, headers: RawHeaders, headBytes: Uint8Array): void {
+    const { host } = this.deps;
+    const record = this.newRecord(method, target, headers);
+    let observer: ExchangeObserver | null = null;
+    try {
+      observer = this.deps.observe({ host, method, target, requestHeaders: headers });
+    } catch (err) {
+      record.error = `observer failed: ${(err as Error).message}`;
+    }
+    // Before the hooks are in, bodies are kept on the chance that this client's .haltonrc asks for them.
+    const capture = this.hooks ? this.hooks.bodyCapture : { maxBytes: this.deps.bodyMaxBytes };
+    const bodies = capture ? new BodyCapture(capture.maxBytes, headBytes, headers) : null;
+    this.open = { record, observer, bodies };
+    this.deps.log.event("intercept.start", { id: record.exchangeId, host, method, path: target.split("?")[0] });
+  }
+
+  private finish(complete: boolean, error: string | null): void {
+    const open = this.open;
+    if (!open) return;
+    this.open = null;
+    const rec = open.record;
+    rec.error ??= error;
+    rec.endedAt = this.deps.now();
+    rec.complete = complete;
+    if (open.observer) {
+      try {
+        rec.usage = open.observer.finish(complete);
+      } catch (err) {
+        rec.error ??= `adapter failed: ${(err as Error).message}`;
+      }
+    }
+    if (open.bodies) {
+      try {
+        rec.bodies = open.bodies.finish();
+      } catch (err) {
+        rec.error ??= `body capture failed: ${(err as Error).message}`;
+      }
+    }
+    this.deps.log.event("intercept.complete", { id: rec.exchangeId, host: rec.host, status: rec.status, complete, ms: rec.endedAt - rec.startedAt, error: rec.error ?? undefined });
+    if (this.hooks) this.deliver(this.hooks, rec);
+    else void this.deps.hooks.then((h) => this.deliver(h, rec));
+  }
+
+  private deliver(hooks: SessionHooks, rec: ExchangeRecord): void {
+    if (!hooks.bodyCapture) rec.bodies = null;
+    try {
+      hooks.onExchange(rec);
+    } catch (err) {
+      this.deps.log.event("capture.error", { id: rec.exchangeId, reason: (err as Error).message }, "error");
+    }
+  }
+
+  /** The observer sees a copy after the client has its bytes; whatever it does stays its problem. */
+  private tee(fn: (o: ExchangeObserver) => void): void {
+    const open = this.open;
+    if (!open?.observer) return;
+    try {
+      fn(open.observer);
+    } catch (err) {
+      open.observer = null;
+      open.record.error ??= `adapter failed: ${(err as Error).message}`;
+    }
+  }
+
+  /** Body capture, like the observer, sees copies and may fail without touching the client's bytes. */
+  private keep(fn: (b: BodyCapture) => void): void {
+    const open = this.open;
+    if (!open?.bodies) return;
+    try {
+      fn(open.bodies);
+    } catch (err) {
+      open.bodies = null;
+      open.record.error ??= `body capture failed: ${(err as Error).message}`;
+    }
+  }
+}
