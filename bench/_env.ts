@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { makeTestCerts, type TestCerts } from "../tests/harness/fake-provider.ts";
+import { makeTestCerts, serverCertFiles, type TestCerts } from "../tests/harness/certs.ts";
+import { providerProcessArgv } from "../tests/harness/provider-process.ts";
 import { BUN, canConnect, freePort, healthy, makeProcs, type Procs, ROOT, until } from "./_procs.ts";
 
 /** The compiled binaries (`make build`); BENCH_DIST points at another build to compare. */
@@ -44,7 +45,7 @@ export async function makeEnv(dir: string, bulkBytes: number): Promise<BenchEnv>
   const procs = makeProcs(dir, baseEnv);
   const certs = await makeTestCerts(dir);
   const [provider, servers] = await Promise.all([
-    procs.spawnJson<{ port: number }>("provider", [BUN, join(import.meta.dir, "_provider.ts"), join(dir, "fakesrv.pem"), join(dir, "fakesrv.key")]),
+    procs.spawnJson<{ port: number }>("provider", providerProcessArgv(serverCertFiles(dir).cert, serverCertFiles(dir).key)),
     procs.spawnJson<{ echo: number; source: number }>("servers", [BUN, join(import.meta.dir, "_servers.ts"), String(bulkBytes)]),
   ]);
   const ports = { edge: freePort(), internal: freePort(), api: freePort() };

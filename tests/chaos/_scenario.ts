@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { makeTestCerts } from "../harness/fake-provider.ts";
+import { makeTestCerts, serverCertFiles } from "../harness/certs.ts";
+import { providerProcessArgv } from "../harness/provider-process.ts";
 import { BUN, canConnect, makeSandbox, portsToml, type Sandbox, waitFor } from "../harness/sandbox.ts";
 import { UNHEALTHY_TTL_MS } from "../../core/proxy/health-cache.ts";
 import { abandonHandshake, bunRequest } from "./_bun-request.ts";
@@ -184,7 +185,8 @@ export interface World {
 /** The fake provider, the config pointing api.anthropic.com at it, the edge and a healthy daemon. */
 export async function startWorld(sb: Sandbox): Promise<World> {
   const certs = await makeTestCerts(sb.root);
-  const provider = sb.spawn([BUN, join(HERE, "_provider.ts"), join(sb.root, "fakesrv.pem"), join(sb.root, "fakesrv.key")], { stderr: "inherit" });
+  const files = serverCertFiles(sb.root);
+  const provider = sb.spawn(providerProcessArgv(files.cert, files.key, { via: true }), { stderr: "inherit" });
   const providerPort = (JSON.parse((await readLine(provider)) ?? "{}") as { port: number }).port;
   sb.writeConfig(`${portsToml(sb.ports)}\n[upstream]\nca_file = "${certs.caPath}"\n[upstream.resolve]\n"api.anthropic.com" = "127.0.0.1:${providerPort}"\n`);
   const meter = await startMeter(sb);

@@ -10,10 +10,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { rssBytes } from "../harness/edge-process.ts";
-import { anthropicJson, makeTestCerts } from "../harness/fake-provider.ts";
+import { anthropicJson, type FakeProvider, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
 import { BUN, makeSandbox, portsToml, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
 import { healthy, MSG_BODY } from "./_env.ts";
-import { type IdleProvider, startIdleProvider } from "./_idle-provider.ts";
 import { KeepAliveClient } from "./_keepalive-client.ts";
 import { fdCount, tcpStates } from "./_proc-sockets.ts";
 
@@ -35,16 +34,17 @@ const request = (host: string) => `POST /v1/messages HTTP/1.1\r\nHost: ${host}\r
 
 let sb: Sandbox;
 /** Behind api.anthropic.com: closes idle connections. Behind api.openai.com: writes a stray 408 on them. */
-let provider: IdleProvider;
-let stray: IdleProvider;
+let provider: FakeProvider;
+let stray: FakeProvider;
 let daemon: Subprocess;
 let ourCa: string;
 
 beforeAll(async () => {
   sb = makeSandbox("hm-idle-close-");
   const certs = await makeTestCerts(sb.root);
-  provider = startIdleProvider({ cert: certs.cert, key: certs.key, answer: ANSWER, idleMs: PROVIDER_IDLE_MS });
-  stray = startIdleProvider({ cert: certs.cert, key: certs.key, answer: ANSWER, idleMs: PROVIDER_IDLE_MS, onIdle: "stray" });
+  const idleProvider = (then: "close" | "stray") => startFakeProvider({ cert: certs.cert, key: certs.key, record: false, script: (_r, c) => c.write(ANSWER), idle: { ms: PROVIDER_IDLE_MS, then } });
+  provider = idleProvider("close");
+  stray = idleProvider("stray");
   const resolve = `"api.anthropic.com" = "127.0.0.1:${provider.port}"\n"api.openai.com" = "127.0.0.1:${stray.port}"\n`;
   sb.writeConfig(`${portsToml(sb.ports)}[upstream]\nca_file = "${certs.caPath}"\n[upstream.resolve]\n${resolve}`);
   daemon = sb.spawn([BUN, join(repoRoot, "cmd/halton-meter.ts"), "daemon"]);

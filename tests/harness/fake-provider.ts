@@ -1,32 +1,58 @@
-// A raw TLS fake provider: records the exact request bytes per connection and answers each
-// framed request from a per-test script. Also: test-CA generation with openssl.
+// The fake provider: a raw TLS server (the test CA's certificate for every provider host) that
+// frames each request exactly as it arrives and answers it from a per-test script, one request
+// at a time per connection. It records the exact bytes per connection unless told not to (the
+// bench and long chaos runs send too many to keep). Options add a keep-alive timeout, as real
+// providers have. The wire formats live beside it: ./anthropic.ts (generated answers),
+// ./fixtures.ts (recorded answers of every provider), ./messages.ts (streams on demand).
 
-import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
-import { PROVIDER_HOSTS } from "../../core/providers/hosts.ts";
+import { anthropicJson } from "./anthropic.ts";
+import { chunkedLength, type FakeRequest, framingOf, ReceivedRequest } from "./request-head.ts";
 
-export interface FakeRequest {
-  /** Head bytes exactly as received, up to and including the blank line. */
-  head: Buffer;
-  /** Body bytes exactly as received (chunked framing included). */
-  body: Buffer;
-  method: string;
-  path: string;
-  headers: Array<[string, string]>;
-}
+export type { FakeRequest };
 
 export interface FakeConn {
   id: number;
-  /** Every byte received on this connection, in order. */
+  /** The client's port and ours: who connected, from /proc/net/tcp. */
+  remotePort: number;
+  localPort: number;
+  /** Every byte received on this connection, in order (empty when not recording). */
   raw: Buffer[];
   requests: FakeRequest[];
+  /** The client or we closed it. */
+  readonly closed: boolean;
+  /** Writes in order; what the socket does not take now goes out on drain. */
   write(data: string | Uint8Array): void;
+  /** Ends the connection once everything written has gone. */
   end(): void;
+  /** Stops dead: the peer sees a reset, not an end. */
+  reset(): void;
   /** After a 101: echo every further byte back raw. */
   echoRaw(): void;
 }
 
 export type Script = (req: FakeRequest, conn: FakeConn) => void | Promise<void>;
+
+export interface IdleOptions {
+  /** A connection with no request for this long is idle. */
+  ms: number;
+  /**
+   * "close" (default): a FIN after TLS close_notify, what a proxy sees of a server that closes.
+   * Measured on Bun 1.4.4: `shutdown()` sends that FIN; a TLS `end()` sends the alert but no FIN
+   * until the peer answers it; with `terminate()` the peer hears a close, not a half-close.
+   * "stray": an answer nobody asked for (a 408), and the connection kept.
+   */
+  then?: "close" | "stray";
+}
+
+export interface FakeProviderOptions {
+  cert: string;
+  key: string;
+  script?: Script;
+  /** Keep every connection, request and byte (default true). */
+  record?: boolean;
+  idle?: IdleOptions;
+}
 
 export interface FakeProvider {
   port: number;
@@ -38,45 +64,52 @@ export interface FakeProvider {
   script: Script;
   /** Whether to answer `Expect: 100-continue` with an interim 100 (default true). */
   sendContinue: boolean;
+  /** Connections open now, and ever accepted. */
+  readonly open: number;
+  readonly accepted: number;
+  /** Connections closed (or, "stray", written to) for being idle. */
+  readonly idleClosed: number;
   stop(): void;
 }
 
 interface ConnState {
   conn: FakeConn;
   buf: Buffer;
-  busy: Promise<void>;
+  /** The answers still running on this connection (the next request waits for them), or null. */
+  queue: Promise<void> | null;
   echo: boolean;
   continued: boolean;
+  closed: boolean;
+  /** Bytes the socket did not take yet, and whether to end once they are gone. */
+  pending: Buffer[];
+  endAfter: boolean;
+  idle?: ReturnType<typeof setTimeout>;
 }
 
-function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
-  return headers.find(([k]) => k.toLowerCase() === name)?.[1];
-}
+/** What a server with a keep-alive timeout sends unasked before it closes (or instead). */
+const STRAY_408 = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n";
 
-/** Length of a complete chunked body at the start of `b`, or -1 if incomplete. */
-function chunkedLength(b: Buffer): number {
-  let at = 0;
-  for (;;) {
-    const eol = b.indexOf("\r\n", at);
-    if (eol < 0) return -1;
-    const size = parseInt(b.subarray(at, eol).toString("latin1").split(";")[0]!, 16);
-    at = eol + 2;
-    if (size === 0) {
-      for (;;) {
-        const e = b.indexOf("\r\n", at);
-        if (e < 0) return -1;
-        if (e === at) return at + 2;
-        at = e + 2;
-      }
+function flush(s: Socket<ConnState>): void {
+  const st = s.data;
+  while (st.pending.length) {
+    const b = st.pending[0]!;
+    const n = s.write(b);
+    if (n < b.length) {
+      st.pending[0] = b.subarray(Math.max(n, 0));
+      return;
     }
-    if (b.length < at + size + 2) return -1;
-    at += size + 2;
+    st.pending.shift();
   }
+  if (st.endAfter) s.end();
 }
 
-export function startFakeProvider(opts: { cert: string; key: string; script?: Script }): FakeProvider {
+export function startFakeProvider(opts: FakeProviderOptions): FakeProvider {
+  const record = opts.record ?? true;
   let nextId = 0;
+  let open = 0;
+  let idleClosed = 0;
   const ordered: FakeRequest[] = [];
+  const live = new Set<Socket<ConnState>>();
   const fp: FakeProvider = {
     port: 0,
     conns: [],
@@ -84,7 +117,53 @@ export function startFakeProvider(opts: { cert: string; key: string; script?: Sc
     rawOf: (i) => Buffer.concat(fp.conns[i]!.raw),
     script: opts.script ?? ((_r, c) => c.write(anthropicJson({ input: 1, output: 1 }))),
     sendContinue: true,
+    get open() {
+      return open;
+    },
+    get accepted() {
+      return nextId;
+    },
+    get idleClosed() {
+      return idleClosed;
+    },
     stop: () => {},
+  };
+
+  const armIdle = (s: Socket<ConnState>): void => {
+    const idle = opts.idle;
+    if (!idle || s.data.closed) return;
+    clearTimeout(s.data.idle);
+    s.data.idle = setTimeout(() => {
+      idleClosed++;
+      if (idle.then === "stray") s.write(STRAY_408);
+      else s.shutdown();
+    }, idle.ms);
+  };
+
+  /** Runs the script for one request; a promise when it answers asynchronously. */
+  const answer = (s: Socket<ConnState>, req: FakeRequest): void | Promise<void> => {
+    let r: void | Promise<void>;
+    try {
+      r = fp.script(req, s.data.conn);
+    } catch {
+      return s.data.conn.end();
+    }
+    if (!r) return armIdle(s);
+    return r.then(
+      () => armIdle(s),
+      () => s.data.conn.end(),
+    );
+  };
+
+  /** Runs `step` now when nothing is in flight on the connection, else after what is. */
+  const inTurn = (s: Socket<ConnState>, step: () => void | Promise<void>): void => {
+    const st = s.data;
+    const p = st.queue ? st.queue.then(step) : step();
+    if (!p) return;
+    const mine: Promise<void> = p.then(() => {
+      if (st.queue === mine) st.queue = null;
+    });
+    st.queue = mine;
   };
 
   const pump = (s: Socket<ConnState>): void => {
@@ -94,40 +173,34 @@ export function startFakeProvider(opts: { cert: string; key: string; script?: Sc
       const end = st.buf.indexOf("\r\n\r\n");
       if (end < 0) return;
       const head = st.buf.subarray(0, end + 4);
-      const lines = head.toString("latin1").split("\r\n");
-      const [method = "", path = ""] = lines[0]!.split(" ");
-      const headers = lines
-        .slice(1)
-        .filter((l) => l)
-        .map((l) => {
-          const i = l.indexOf(":");
-          return [l.slice(0, i), l.slice(i + 1).trim()] as [string, string];
-        });
+      const text = head.toString("latin1");
+      const lower = text.toLowerCase();
+      const f = framingOf(text, lower);
       const rest = st.buf.subarray(end + 4);
-      let bodyLen: number;
-      if (headerValue(headers, "transfer-encoding")?.toLowerCase().includes("chunked")) bodyLen = chunkedLength(rest);
-      else bodyLen = Number(headerValue(headers, "content-length") ?? 0);
-      const complete = bodyLen >= 0 && rest.length >= bodyLen;
-      if (!complete) {
-        if (fp.sendContinue && !st.continued && headerValue(headers, "expect")?.toLowerCase() === "100-continue") {
+      const bodyLen = f.length === "chunked" ? chunkedLength(rest) : f.length;
+      if (bodyLen < 0 || rest.length < bodyLen) {
+        if (fp.sendContinue && !st.continued && f.expectContinue) {
           st.continued = true;
-          s.write("HTTP/1.1 100 Continue\r\n\r\n");
+          st.conn.write("HTTP/1.1 100 Continue\r\n\r\n");
         }
         return;
       }
       st.continued = false;
-      const req: FakeRequest = { head: Buffer.from(head), body: Buffer.from(rest.subarray(0, bodyLen)), method, path, headers };
-      st.buf = Buffer.from(rest.subarray(bodyLen));
-      st.conn.requests.push(req);
-      ordered.push(req);
-      const upgrade = headerValue(headers, "upgrade");
-      st.busy = st.busy.then(() => fp.script(req, st.conn)).catch(() => st.conn.end());
-      if (upgrade) {
+      const body = rest.subarray(0, bodyLen);
+      // Recorded requests outlive the connection's buffer: they get copies.
+      const req = new ReceivedRequest(record ? Buffer.from(head) : head, record ? Buffer.from(body) : body, text, lower);
+      st.buf = rest.subarray(bodyLen);
+      if (record) {
+        st.conn.requests.push(req);
+        ordered.push(req);
+      }
+      inTurn(s, () => answer(s, req));
+      if (f.upgrade) {
         // Whatever followed the upgrade head is frame data: echo once the script has answered.
         const leftover = st.buf;
         st.buf = Buffer.alloc(0);
-        st.busy = st.busy.then(() => {
-          if (st.echo && leftover.length) s.write(leftover);
+        inTurn(s, () => {
+          if (st.echo && leftover.length) st.conn.write(leftover);
         });
         return;
       }
@@ -141,147 +214,65 @@ export function startFakeProvider(opts: { cert: string; key: string; script?: Sc
     socket: {
       open(s) {
         s.setNoDelay(true);
-        const st: ConnState = { buf: Buffer.alloc(0), busy: Promise.resolve(), echo: false, continued: false, conn: undefined as unknown as FakeConn };
+        open++;
+        live.add(s);
+        const st: ConnState = { buf: Buffer.alloc(0), queue: null, echo: false, continued: false, closed: false, pending: [], endAfter: false, conn: undefined as unknown as FakeConn };
         st.conn = {
           id: nextId++,
+          remotePort: s.remotePort,
+          localPort: s.localPort,
           raw: [],
           requests: [],
-          write: (d) => {
-            // Small test payloads; still honour partial writes.
-            const b = typeof d === "string" ? Buffer.from(d, "latin1") : Buffer.from(d);
-            const n = s.write(b);
-            if (n < b.length) pending.push(b.subarray(Math.max(n, 0)));
+          get closed() {
+            return st.closed;
           },
-          end: () => s.end(),
+          write: (d) => {
+            if (st.closed) return;
+            const b = typeof d === "string" ? Buffer.from(d, "latin1") : d;
+            if (st.pending.length) return void st.pending.push(Buffer.from(b));
+            const n = s.write(b);
+            if (n < b.length) st.pending.push(Buffer.from(b.subarray(Math.max(n, 0))));
+          },
+          end: () => {
+            if (st.pending.length) st.endAfter = true;
+            else s.end();
+          },
+          reset: () => s.terminate(),
           echoRaw: () => {
             st.echo = true;
           },
         };
-        const pending: Buffer[] = [];
-        (st as ConnState & { pending: Buffer[] }).pending = pending;
         s.data = st;
-        fp.conns.push(st.conn);
+        if (record) fp.conns.push(st.conn);
       },
       data(s, d) {
         const st = s.data;
-        st.conn.raw.push(Buffer.from(d));
+        clearTimeout(st.idle);
+        if (record) st.conn.raw.push(Buffer.from(d));
         if (st.echo) {
-          s.write(d);
+          st.conn.write(d);
           return;
         }
-        st.buf = Buffer.concat([st.buf, d]);
+        st.buf = st.buf.length ? Buffer.concat([st.buf, d]) : d;
         pump(s);
       },
-      drain(s) {
-        const pending = (s.data as ConnState & { pending: Buffer[] }).pending;
-        while (pending.length) {
-          const b = pending[0]!;
-          const n = s.write(b);
-          if (n < b.length) {
-            pending[0] = b.subarray(Math.max(n, 0));
-            return;
-          }
-          pending.shift();
-        }
+      drain: flush,
+      close(s) {
+        const st = s.data;
+        clearTimeout(st?.idle);
+        if (st) st.closed = true;
+        if (live.delete(s)) open--;
       },
     },
   });
   fp.port = l.port;
-  fp.stop = () => l.stop(true);
+  fp.stop = () => {
+    for (const s of live) clearTimeout(s.data.idle);
+    l.stop(true);
+  };
   return fp;
 }
 
-// ---- response builders (exact bytes) ----
-
-export function anthropicBody(u: { input: number; output: number; model?: string }): string {
-  return JSON.stringify({
-    id: "msg_fake",
-    type: "message",
-    role: "assistant",
-    model: u.model ?? "claude-sonnet-4-20250514",
-    content: [{ type: "text", text: "hello from fake" }],
-    stop_reason: "end_turn",
-    usage: { input_tokens: u.input, output_tokens: u.output },
-  });
-}
-
-export function anthropicJson(u: { input: number; output: number; model?: string }, extraHeaders = ""): string {
-  const body = anthropicBody(u);
-  return `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Fake: one\r\nx-fake: Two\r\n${extraHeaders}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-}
-
-export function anthropicChunked(u: { input: number; output: number }): string {
-  const body = anthropicBody(u);
-  const a = body.slice(0, 20);
-  const b = body.slice(20);
-  return `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${a.length.toString(16)}\r\n${a}\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`;
-}
-
-export const SSE_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
-
-export function sseEvent(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-export function chunk(s: string): string {
-  return `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
-}
-
-/** The Anthropic streaming events, split into [start, middle..., end]. */
-export function anthropicSseEvents(u: { input: number; output: number; model?: string }): string[] {
-  const model = u.model ?? "claude-sonnet-4-20250514";
-  return [
-    sseEvent("message_start", { type: "message_start", message: { id: "msg_fake", type: "message", role: "assistant", model, content: [], stop_reason: null, usage: { input_tokens: u.input, output_tokens: 1 } } }),
-    sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }) +
-      sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "EVENT-TWO" } }) +
-      sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
-    sseEvent("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: u.output } }) + sseEvent("message_stop", { type: "message_stop" }),
-  ];
-}
-
-// ---- test certificates ----
-
-export interface TestCerts {
-  dir: string;
-  caPath: string;
-  caPem: string;
-  cert: string;
-  key: string;
-  /** A server cert for the same names, signed by a CA that is NOT the test CA. */
-  rogueCert: string;
-  rogueKey: string;
-  rogueCaPath: string;
-}
-
-async function sh(argv: string[], cwd: string): Promise<void> {
-  const p = Bun.spawn(argv, { cwd, stdout: "ignore", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`${argv.join(" ")} failed: ${err}`);
-}
-
-/** The six metered provider hosts; the fake's certificate names them all. */
-export { PROVIDER_HOSTS };
-
-const SAN = `subjectAltName=${PROVIDER_HOSTS.map((h) => `DNS:${h}`).join(",")},DNS:localhost,IP:127.0.0.1`;
-
-async function issue(dir: string, ca: string, name: string): Promise<void> {
-  await sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${ca} Test CA`, "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
-  await sh(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
-  await Bun.write(join(dir, `${name}.ext`), `${SAN}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  await sh(["openssl", "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.pem`], dir);
-}
-
-export async function makeTestCerts(dir: string): Promise<TestCerts> {
-  await Promise.all([issue(dir, "fakeca", "fakesrv"), issue(dir, "rogueca", "roguesrv")]);
-  const read = (f: string) => Bun.file(join(dir, f)).text();
-  return {
-    dir,
-    caPath: join(dir, "fakeca.pem"),
-    caPem: await read("fakeca.pem"),
-    cert: await read("fakesrv.pem"),
-    key: await read("fakesrv.key"),
-    rogueCert: await read("roguesrv.pem"),
-    rogueKey: await read("roguesrv.key"),
-    rogueCaPath: join(dir, "rogueca.pem"),
-  };
-}
+// One import for a test's provider: the wire formats and the certificates, re-exported.
+export * from "./anthropic.ts";
+export { makeTestCerts, PROVIDER_HOSTS, type TestCerts } from "./certs.ts";
