@@ -1,8 +1,9 @@
-// Header and host helpers shared by the adapters (reading a field: core/http/headers.ts).
+// Header, host and path helpers shared by the adapters (reading a field: core/http/headers.ts).
 
 import type { RawHeaders } from "../http/types.ts";
 import { headerValue } from "../http/headers.ts";
 import { canonicalHost } from "../http/host.ts";
+import type { Endpoint, ProviderAdapter } from "./_usage.ts";
 
 /** The media type without parameters, lower-cased: "text/event-stream". Empty when absent. */
 export function mediaType(headers: RawHeaders): string {
@@ -32,6 +33,15 @@ export function targetPath(target: string): string {
   if (scheme) path = path.slice(scheme[0].length) || "/";
   const cut = path.search(/[?#]/);
   return cut === -1 ? path : path.slice(0, cut);
+}
+
+/** `match` for a provider whose metered calls are all POSTs to fixed paths (the query ignored). */
+export function matchPostPaths(routes: Readonly<Record<string, () => Endpoint>>): ProviderAdapter["match"] {
+  const byPath = new Map(Object.entries(routes));
+  return function matchPostPath(method: string, target: string): Endpoint | null {
+    if (method.toUpperCase() !== "POST") return null;
+    return byPath.get(targetPath(target))?.() ?? null;
+  };
 }
 
 export function safeDecode(s: string): string {

@@ -4,6 +4,10 @@
 // It also streams: the elements of a root array (Gemini's streamGenerateContent without alt=sse)
 // or a sequence of top-level values (JSON lines) are handed to `onItem` as each completes.
 // Like every parser here it answers ok | incomplete | invalid(reason), never throws on input.
+//
+// This file is the structure (containers, keys, what to keep); the leaf tokens are _json-tokens.ts.
+
+import { ScalarToken, StringToken, unexpected } from "./_json-tokens.ts";
 
 /** `true`: keep the whole value. An object: keep the container and only the listed keys; "[]" is
  * the spec of an array's elements. Anything not listed is skipped without being stored. */
@@ -45,13 +49,9 @@ const E_VALUE_OR_END = 5;
 
 const L_NONE = 0;
 const L_STRING = 1;
-const L_NUMBER = 2;
-const L_LITERAL = 3;
+const L_SCALAR = 2;
 
 const SKIP = Symbol("skip");
-const NUMBER_RE = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
-const MAX_KEY_BYTES = 256;
-const MAX_NUMBER_CHARS = 64;
 
 export class JsonPicker {
   private readonly stack: Frame[] = [];
@@ -65,23 +65,15 @@ export class JsonPicker {
   private prunedForBudget = false;
 
   private lex = L_NONE;
-  private escape = false;
-  private strIsKey = false;
-  private strKeep = false;
-  private strParts: Uint8Array[] = [];
-  private strLen = 0;
-  private scalarKeep = false;
-  private scalar = "";
-
-  private readonly maxStringBytes: number;
+  private readonly string: StringToken;
+  private readonly scalar = new ScalarToken();
   private readonly maxKeptValues: number;
-  private readonly decoder = new TextDecoder("utf-8", { fatal: false });
 
   constructor(
     private readonly spec: PickSpec,
     private readonly options: PickerOptions = {},
   ) {
-    this.maxStringBytes = options.maxStringBytes ?? 4096;
+    this.string = new StringToken(options.maxStringBytes ?? 4096);
     this.maxKeptValues = options.maxKeptValues ?? 50_000;
   }
 
@@ -95,27 +87,15 @@ export class JsonPicker {
     let i = 0;
     while (i < n && this.invalidReason === null) {
       if (this.lex === L_STRING) {
-        const start = i;
-        let escape = this.escape;
-        for (; i < n; i++) {
-          const b = chunk[i]!;
-          if (escape) escape = false;
-          else if (b === 0x5c) escape = true;
-          else if (b === 0x22) break;
-        }
-        this.escape = escape;
-        if (this.strKeep) this.collectString(chunk, start, i);
+        i = this.string.scan(chunk, i);
         if (i === n) break;
         i++;
         this.lex = L_NONE;
         this.endString();
         continue;
       }
-      if (this.lex === L_NUMBER || this.lex === L_LITERAL) {
-        const start = i;
-        const numeric = this.lex === L_NUMBER;
-        while (i < n && (numeric ? isNumberByte(chunk[i]!) : isLetter(chunk[i]!))) i++;
-        this.collectScalar(chunk, start, i);
+      if (this.lex === L_SCALAR) {
+        i = this.scalar.scan(chunk, i);
         if (i === n) break;
         this.lex = L_NONE;
         this.endScalar(this.offset + i);
@@ -131,7 +111,7 @@ export class JsonPicker {
   }
 
   end(): PickResult {
-    if (this.invalidReason === null && (this.lex === L_NUMBER || this.lex === L_LITERAL)) {
+    if (this.invalidReason === null && this.lex === L_SCALAR) {
       this.lex = L_NONE;
       this.endScalar(this.offset);
     }
@@ -189,10 +169,7 @@ export class JsonPicker {
 
   private beginKey(top: Frame): void {
     this.lex = L_STRING;
-    this.strIsKey = true;
-    this.strKeep = top.node !== null;
-    this.strParts = [];
-    this.strLen = 0;
+    this.string.begin(true, top.node !== null);
   }
 
   private beginValue(b: number, spec: PickSpec | null, at: number): void {
@@ -211,17 +188,11 @@ export class JsonPicker {
     }
     if (b === 0x22) {
       this.lex = L_STRING;
-      this.strIsKey = false;
-      this.strKeep = keep;
-      this.strParts = [];
-      this.strLen = 0;
+      this.string.begin(false, keep);
       return;
     }
-    if (b === 0x2d || (b >= 0x30 && b <= 0x39)) this.lex = L_NUMBER;
-    else if (b === 0x74 || b === 0x66 || b === 0x6e) this.lex = L_LITERAL;
-    else return this.fail(unexpected(b, at));
-    this.scalarKeep = keep;
-    this.scalar = String.fromCharCode(b);
+    if (!this.scalar.begin(b, keep)) return this.fail(unexpected(b, at));
+    this.lex = L_SCALAR;
   }
 
   private attach(node: Container | null): void {
@@ -271,57 +242,21 @@ export class JsonPicker {
     this.overBudget = false;
   }
 
-  private collectString(chunk: Uint8Array, from: number, to: number): void {
-    if (to <= from) return;
-    this.strLen += to - from;
-    const limit = this.strIsKey ? MAX_KEY_BYTES : this.maxStringBytes;
-    if (this.strLen > limit) {
-      this.strParts = [];
-      return;
-    }
-    this.strParts.push(chunk.slice(from, to));
-  }
-
   private endString(): void {
-    const limit = this.strIsKey ? MAX_KEY_BYTES : this.maxStringBytes;
-    const text = this.strKeep && this.strLen <= limit ? this.decodeString() : null;
-    this.strParts = [];
-    if (this.strIsKey) {
+    const text = this.string.end();
+    if (this.string.isKey) {
       const top = this.stack[this.stack.length - 1]!;
       top.key = text;
       top.expect = E_COLON;
       return;
     }
-    this.finishValue(this.strKeep ? text : SKIP, false);
-  }
-
-  private decodeString(): string {
-    const bytes = this.strParts.length === 1 ? this.strParts[0]! : Buffer.concat(this.strParts);
-    const raw = this.decoder.decode(bytes);
-    if (!raw.includes("\\")) return raw;
-    try {
-      return JSON.parse(`"${raw}"`) as string;
-    } catch {
-      return raw;
-    }
-  }
-
-  private collectScalar(chunk: Uint8Array, from: number, to: number): void {
-    if (this.scalar.length > MAX_NUMBER_CHARS) return;
-    for (let i = from; i < to && this.scalar.length <= MAX_NUMBER_CHARS; i++) this.scalar += String.fromCharCode(chunk[i]!);
+    this.finishValue(this.string.keep ? text : SKIP, false);
   }
 
   private endScalar(at: number): void {
-    const text = this.scalar;
-    this.scalar = "";
-    if (text.startsWith("t") || text.startsWith("f") || text.startsWith("n")) {
-      const literal = text === "true" ? true : text === "false" ? false : text === "null" ? null : SKIP;
-      if (literal === SKIP) return this.fail(`invalid literal "${text.slice(0, 8)}" before byte ${at}`);
-      return this.finishValue(this.scalarKeep ? literal : SKIP, false);
-    }
-    if (text.length > MAX_NUMBER_CHARS) return this.finishValue(this.scalarKeep ? null : SKIP, false);
-    if (!NUMBER_RE.test(text)) return this.fail(`invalid number "${text}" before byte ${at}`);
-    this.finishValue(this.scalarKeep ? Number(text) : SKIP, false);
+    const token = this.scalar.end(at);
+    if (token.status === "invalid") return this.fail(token.reason);
+    this.finishValue(this.scalar.keep ? token.value : SKIP, false);
   }
 
   private fail(reason: string): void {
@@ -335,17 +270,4 @@ function childSpec(frame: Frame): PickSpec | null {
   const key = frame.array ? "[]" : frame.key;
   if (key === null || !Object.hasOwn(spec, key)) return null;
   return spec[key] ?? null;
-}
-
-function isNumberByte(b: number): boolean {
-  return (b >= 0x30 && b <= 0x39) || b === 0x2e || b === 0x2d || b === 0x2b || b === 0x65 || b === 0x45;
-}
-
-function isLetter(b: number): boolean {
-  return b >= 0x61 && b <= 0x7a;
-}
-
-function unexpected(b: number, at: number): string {
-  const shown = b >= 0x20 && b < 0x7f ? `"${String.fromCharCode(b)}"` : `0x${b.toString(16).padStart(2, "0")}`;
-  return `unexpected ${shown} at byte ${at}`;
 }

@@ -1,12 +1,14 @@
 // The observer every provider shares: request body -> picked facts; response head -> how to read
 // the body (SSE, JSON, JSON items, error); body -> decoder -> parser -> the endpoint's reader;
-// finish -> one UsageResult. Nothing in here throws out of an ExchangeObserver method.
+// finish -> one UsageResult (built by _result.ts). Nothing in here throws out of an
+// ExchangeObserver method.
 
 import type { ExchangeHead, ResponseHead } from "../http/types.ts";
-import { ZERO_TOKENS, type ExchangeObserver, type TokenCounts, type UsageResult } from "../usage/types.ts";
+import type { ExchangeObserver, UsageResult } from "../usage/types.ts";
 import { createBodyDecoder, DEFAULT_MAX_DECODED_BYTES, type BodyDecoder } from "./_decode.ts";
 import { contentCodings, mediaType } from "./_headers.ts";
 import { JsonPicker } from "./_json-stream.ts";
+import { adapterError, failedResult, usageResult } from "./_result.ts";
 import { DEFAULT_MAX_EVENT_BYTES, SseParser } from "./_sse.ts";
 import {
   ERROR_SPEC,
@@ -14,10 +16,8 @@ import {
   formatBytes,
   isObject,
   newTally,
-  shorten,
   text,
   type Endpoint,
-  type ErrorInfo,
   type PayloadReader,
   type RequestFacts,
 } from "./_usage.ts";
@@ -107,7 +107,7 @@ class EndpointObserver implements ExchangeObserver {
     try {
       this.result = this.build(complete);
     } catch (err) {
-      this.result = this.fallback(err);
+      this.result = failedResult(this.endpoint, err);
     }
     this.decoder?.close();
     this.requestDecoder?.close();
@@ -195,7 +195,7 @@ class EndpointObserver implements ExchangeObserver {
     try {
       run();
     } catch (err) {
-      if (this.problems.length < 8) this.problems.push(`adapter error: ${errorText(err)}`);
+      if (this.problems.length < 8) this.problems.push(adapterError(err));
     }
   }
 
@@ -203,7 +203,7 @@ class EndpointObserver implements ExchangeObserver {
     try {
       run();
     } catch (err) {
-      this.problems.push(`adapter error: ${errorText(err)}`);
+      this.problems.push(adapterError(err));
       this.sink = null;
       this.sniffed = null;
       this.decoder = null;
@@ -227,89 +227,17 @@ class EndpointObserver implements ExchangeObserver {
     const request = this.requestFacts();
     const stream = this.endpoint.streamPath === true || request.stream || this.sink?.kind === "sse";
     if (this.reader?.finish) this.deliver(() => this.reader!.finish!(request, stream));
-    const base = {
-      provider: this.endpoint.provider,
-      endpoint: this.endpoint.name,
-      model: this.tally.model ?? this.endpoint.urlModel ?? request.model,
-      metered: this.endpoint.metered,
+    return usageResult({
+      endpoint: this.endpoint,
+      request,
       stream,
-      ...(this.endpoint.billing ? { billing: this.endpoint.billing } : {}),
-    };
-    const zero = { ...ZERO_TOKENS };
-    const status = this.status;
-    if (status === null) {
-      const note = this.endpoint.metered ? "no response was received" : null;
-      return { ...base, tokens: zero, tokensComplete: !this.endpoint.metered, errorType: null, note };
-    }
-    if (status >= 400) {
-      const info: ErrorInfo | null = this.errorBody === undefined ? null : this.endpoint.errorOf(this.errorBody);
-      const note = info?.message ? `HTTP ${status}: ${shorten(info.message)}` : `HTTP ${status}`;
-      return { ...base, tokens: zero, tokensComplete: true, errorType: info?.type ?? `http_${status}`, note };
-    }
-    if (status < 200 || status >= 300 || !this.endpoint.metered) {
-      const note = this.endpoint.metered ? `HTTP ${status}: no usage in this response` : joinNotes(this.problems);
-      return { ...base, tokens: zero, tokensComplete: true, errorType: null, note };
-    }
-    if (this.tally.badCounts.size > 0) this.problems.push(`usage ${[...this.tally.badCounts].join(", ")} not a token count; counted as 0`);
-    const { tokens, clipped } = storable(this.tally.tokens);
-    if (clipped) this.problems.push("a token count was out of range; counted as 0");
-    const notes = [...this.problems, ...this.tally.notes];
-    if (!complete) notes.push("the response was cut off before its end");
-    else if (!this.tally.final && notes.length === 0 && this.tally.errorType === null) {
-      notes.push("the response carried no final usage report");
-    }
-    return {
-      ...base,
-      tokens,
-      tokensComplete: complete && this.tally.final && this.problems.length === 0,
-      errorType: this.tally.errorType,
-      note: joinNotes(notes),
-    };
+      status: this.status,
+      tally: this.tally,
+      problems: this.problems,
+      errorBody: this.errorBody,
+      complete,
+    });
   }
-
-  private fallback(err: unknown): UsageResult {
-    return {
-      provider: this.endpoint.provider,
-      endpoint: this.endpoint.name,
-      model: null,
-      metered: this.endpoint.metered,
-      stream: false,
-      tokens: { ...ZERO_TOKENS },
-      tokensComplete: false,
-      errorType: null,
-      note: `adapter error: ${errorText(err)}`,
-    };
-  }
-}
-
-/**
- * Whole, non-negative counts that SQLite stores exactly (a sum of many can pass the safe range, and
- * an INTEGER column refuses the row). `clipped`: a positive count had to become 0.
- */
-function storable(tokens: TokenCounts): { tokens: TokenCounts; clipped: boolean } {
-  let clipped = false;
-  const clean = (n: number) => {
-    const r = Math.round(n);
-    if (Number.isSafeInteger(r)) return Math.max(r, 0);
-    if (r > 0) clipped = true;
-    return 0;
-  };
-  return {
-    tokens: {
-      input: clean(tokens.input),
-      output: clean(tokens.output),
-      cacheRead: clean(tokens.cacheRead),
-      cacheWrite5m: clean(tokens.cacheWrite5m),
-      cacheWrite1h: clean(tokens.cacheWrite1h),
-      reasoning: clean(tokens.reasoning),
-    },
-    clipped,
-  };
-}
-
-function joinNotes(notes: string[]): string | null {
-  const unique = [...new Set(notes)];
-  return unique.length === 0 ? null : unique.join("; ");
 }
 
 function firstNonSpace(pieces: Uint8Array[]): number | null {
@@ -317,8 +245,4 @@ function firstNonSpace(pieces: Uint8Array[]): number | null {
     for (const b of piece) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
   }
   return null;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
