@@ -59,11 +59,11 @@ test-deps:
 	@bash tests/tools/ensure-deps.sh
 
 ## test-unit: the pure tests, in seconds: parsers, adapters, pricing, the proxy's decisions and
-## queues, the exchange machine's transcripts, attribution's deadlines, the layout's rules (no build, no sockets, no processes)
+## queues, the exchange, CONNECT and edge-route transcripts, attribution's deadlines, the layout's rules (no build, no sockets, no processes)
 UNIT_TESTS := tests/providers tests/pricing tests/time tests/chaos/summary.test.ts tests/report/format.test.ts \
 	tests/attribution/project.test.ts tests/attribution/lookup.test.ts tests/foundation/config-lines.test.ts tests/foundation/layers.test.ts \
 	tests/proxy/head.test.ts tests/proxy/head-fuzz.test.ts tests/proxy/framing.test.ts tests/proxy/pipe.test.ts tests/proxy/outbox.test.ts \
-	tests/proxy/target.test.ts tests/proxy/proxy-protocol.test.ts tests/proxy/host.test.ts tests/darwin/parsers.test.ts tests/mitm
+	tests/proxy/target.test.ts tests/proxy/proxy-protocol.test.ts tests/proxy/host.test.ts tests/proxy/held.test.ts tests/darwin/parsers.test.ts tests/mitm tests/edge/route.test.ts
 test-unit: node_modules/.deps-stamp
 	$(BUN) test $(UNIT_TESTS)
 

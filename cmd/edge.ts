@@ -5,7 +5,7 @@
 import { lstatSync } from "node:fs";
 import { homedir } from "node:os";
 import { type ConfigResult, defaultConfig, formatConfigError, loadConfig } from "../core/config/index.ts";
-import { httpProxyConnector } from "../core/proxy/connect.ts";
+import { Dialer } from "../core/proxy/dialer.ts";
 import { followPorts } from "../core/edge/follow.ts";
 import { startEdge } from "../core/edge/server.ts";
 import { interceptedHosts } from "../core/intercept.ts";
@@ -69,12 +69,9 @@ try {
     healthyTtlMs: config.daemon.edge_health_ttl_ms,
     probeTimeoutMs: config.edge.probe_timeout_ms,
     headTimeoutMs: config.edge.head_timeout_ms,
-    connectTimeoutMs: config.edge.connect_timeout_ms,
     chainTimeoutMs: config.edge.chain_timeout_ms,
     maxConnections: config.edge.max_connections,
-    connect: config.upstream.proxy ? httpProxyConnector(config.upstream.proxy) : undefined,
-    // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.
-    resolve: config.upstream.proxy ? {} : config.upstream.resolve,
+    dialer: new Dialer({ resolve: config.upstream.resolve, proxy: config.upstream.proxy, connectTimeoutMs: config.edge.connect_timeout_ms }),
     log,
   });
 } catch (err) {

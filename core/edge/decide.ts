@@ -2,7 +2,7 @@
 
 import { headerValue } from "../http/headers.ts";
 import type { RequestHead } from "../proxy/head.ts";
-import { isLoopbackHost, parseAbsoluteUrl, parseAuthority, type Target } from "../proxy/target.ts";
+import { loopRefusal, parseAbsoluteUrl, parseAuthority, type Target } from "../proxy/target.ts";
 
 export type EdgeDecision =
   | { kind: "reject"; status: number; reason: string }
@@ -23,7 +23,8 @@ export function decide(head: RequestHead, ctx: DecideContext): EdgeDecision {
   if (head.method === "CONNECT") {
     const parsed = parseAuthority(head.target);
     if (!parsed.ok) return { kind: "reject", status: 400, reason: `bad CONNECT target: ${parsed.reason}` };
-    if (isLoop(parsed.target, ctx)) return loop(parsed.target);
+    const loop = loopRefusal(parsed.target, ctx.ownPorts);
+    if (loop) return { kind: "reject", ...loop };
     return { kind: "connect", target: parsed.target, intercept: ctx.intercepted.has(parsed.target.host) };
   }
   if (head.target.startsWith("/") || head.target === "*") {
@@ -31,16 +32,9 @@ export function decide(head: RequestHead, ctx: DecideContext): EdgeDecision {
   }
   const parsed = parseAbsoluteUrl(head.target);
   if (!parsed.ok) return { kind: "reject", status: 400, reason: parsed.reason };
-  if (isLoop(parsed.target, ctx)) return loop(parsed.target);
+  const loop = loopRefusal(parsed.target, ctx.ownPorts);
+  if (loop) return { kind: "reject", ...loop };
   return { kind: "forward", target: parsed.target, head: originFormHead(head, parsed.path ?? "/", parsed.target) };
-}
-
-function isLoop(t: Target, ctx: DecideContext): boolean {
-  return isLoopbackHost(t.host) && ctx.ownPorts.has(t.port);
-}
-
-function loop(t: Target): EdgeDecision {
-  return { kind: "reject", status: 403, reason: `refusing to proxy to ${t.host}:${t.port}: that is Halton Meter itself (a proxy loop)` };
 }
 
 /**

@@ -1,20 +1,20 @@
-// The edge's I/O shell: accepts on the user-facing port, parses one request head, then either
-// chains the connection to the daemon (healthy, metered host) or tunnels it raw. After the
-// decision it only shuttles bytes. Every per-connection failure ends that connection alone.
+// The edge's I/O shell: accepts on the user-facing port and carries out what each connection's
+// route (route.ts: one request head, then a chain to the daemon or a raw tunnel) asks for:
+// timers, the daemon's health, dials, relays. After the decision it only shuttles bytes. Every
+// per-connection failure ends that connection alone.
 
 import type { Socket, TCPSocketListener } from "bun";
+import { reportBug } from "../log/crash-guard.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { Ports } from "../ports/allocate.ts";
-import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
-import { type HealthCache, initialHealth, invalidate, isFresh, recordProbe } from "../proxy/health-cache.ts";
+import type { HealthCache } from "../proxy/health-cache.ts";
 import { proxyLineFor } from "../proxy/proxy-protocol.ts";
-import { resolveAddress } from "../proxy/resolve.ts";
-import { bunConnect, type ConnectFailure, type Connector, describeConnectFailure, openConnection } from "../proxy/connect.ts";
+import type { Dialer } from "../proxy/dialer.ts";
 import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { Outbox } from "../proxy/outbox.ts";
-import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
-import { decide, type EdgeDecision } from "./decide.ts";
-import { probeHealth } from "./health-probe.ts";
+import { plainResponse } from "../proxy/response.ts";
+import { DaemonHealth } from "./health-probe.ts";
+import { EdgeRoute, type Handover, type RouteCommand, type RouteEvent } from "./route.ts";
 
 export interface EdgeOptions {
   ports: Ports;
@@ -22,7 +22,6 @@ export interface EdgeOptions {
   healthyTtlMs: number;
   probeTimeoutMs: number;
   headTimeoutMs: number;
-  connectTimeoutMs: number;
   /**
    * `[edge] chain_timeout_ms`: the daemon must accept and answer a chained CONNECT within it, or
    * the request goes through raw. A stopped or blocked daemon still completes TCP handshakes
@@ -33,10 +32,12 @@ export interface EdgeOptions {
   log: EventLog;
   hostname?: string;
   now?: () => number;
-  /** How targets are reached in passthrough (`[upstream] proxy` supplies one); the daemon is always dialled directly. */
-  connect?: Connector;
-  /** `[upstream] resolve`: a mapped host is tunnelled to the same address the daemon would use. */
-  resolve?: Readonly<Record<string, string>>;
+  /**
+   * How targets are reached in passthrough: `[upstream] resolve` and proxy, as the daemon reaches
+   * them (a mapped host must get the same address whether the daemon is up or not), with the
+   * edge's connect timeout. The daemon itself is always dialled directly on loopback.
+   */
+  dialer: Dialer;
 }
 
 export interface Edge {
@@ -50,92 +51,177 @@ export interface Edge {
   stop(graceMs: number): Promise<void>;
 }
 
-/** How a chain to the daemon ended: it answered, closed unanswered, refused the dial, or stayed silent past the deadline. */
-type ChainVerdict = "answered" | "closed" | "refused" | "silent";
-
-type ErrorKind = "bad-request" | "head-too-large" | "head-timeout" | "loop" | "over-capacity" | ConnectFailure;
-
 interface Conn {
   client: Sock;
-  head: Buffer;
-  pending: Buffer[];
-  pendingBytes: number;
-  timer?: ReturnType<typeof setTimeout>;
+  route: EdgeRoute;
+  timers: Partial<Record<"head" | "chain", ReturnType<typeof setTimeout>>>;
+  daemon?: { socket: Sock; out: Outbox };
   upstream?: Sock;
-  /** The client half-closed before the relay was wired. */
-  clientEnded: boolean;
+  /** Bytes the target sent before the relay was wired (a banner), for the client first. */
+  early: Buffer[];
   closed: boolean;
 }
 
-const PENDING_CAP = 1024 * 1024;
 /** Quiet time after the last connection closes before the edge collects its garbage. */
 const IDLE_GC_MS = 2000;
 
 export function startEdge(opts: EdgeOptions): Edge {
   const now = opts.now ?? Date.now;
-  const connect = opts.connect ?? bunConnect;
   const hostname = opts.hostname ?? "127.0.0.1";
   const log = opts.log;
   let ports = { ...opts.ports };
-  let health = initialHealth();
-  let probing: Promise<boolean> | null = null;
+  const health = new DaemonHealth({ apiPort: () => ports.api, probeTimeoutMs: opts.probeTimeoutMs, healthyTtlMs: opts.healthyTtlMs, now, log });
   const conns = new Set<Conn>();
 
   const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
 
-  async function daemonHealthy(): Promise<boolean> {
-    if (isFresh(health, now())) return health.health === "healthy";
-    probing ??= probeHealth(ports.api, opts.probeTimeoutMs).then((verdict) => {
-      setHealth(recordProbe(verdict.healthy, now(), opts.healthyTtlMs), verdict.healthy ? "probe" : verdict.why);
-      probing = null;
-      return verdict.healthy;
-    });
-    return probing;
-  }
-
-  function setHealth(next: HealthCache, why: string): void {
-    if (next.health !== health.health) log.event("edge.health.changed", { from: health.health, to: next.health, why });
-    health = next;
-  }
-
-  function fail(conn: Conn, status: number, kind: ErrorKind, reason: string, where?: { host: string; port: number }): void {
-    log.event("edge.error", { kind, status, reason, ...where }, status >= 500 ? "warn" : "info");
-    if (conn.closed) return;
-    conn.client.write(plainResponse(status, reason, "edge"));
-    conn.client.end();
-  }
-
   function accept(client: Sock): void {
     disarmAcceptTimer(client);
     client.setNoDelay(true);
-    if (conns.size >= opts.maxConnections) {
-      client.data = { on: idleEvents() };
-      log.event("edge.error", { kind: "over-capacity", status: 503, limit: opts.maxConnections }, "warn");
-      client.write(plainResponse(503, `Halton Meter's edge is at its limit of ${opts.maxConnections} connections; retry shortly`, "edge"));
-      client.end();
-      return;
-    }
-    const conn: Conn = { client, head: Buffer.alloc(0), pending: [], pendingBytes: 0, clientEnded: false, closed: false };
-    conns.add(conn);
-    conn.timer = setTimeout(() => fail(conn, 408, "head-timeout", `no complete request head within ${opts.headTimeoutMs} ms`), opts.headTimeoutMs);
+    const overLimit = conns.size >= opts.maxConnections;
+    const route = new EdgeRoute({
+      ownPorts: ownPorts(),
+      intercepted: opts.intercepted,
+      headTimeoutMs: opts.headTimeoutMs,
+      chainTimeoutMs: opts.chainTimeoutMs,
+      overLimit: overLimit ? opts.maxConnections : null,
+      proxyLine: proxyLineFor(client.remoteAddress, client.remotePort, client.localAddress ?? hostname, client.localPort),
+      clientPort: client.remotePort,
+    });
+    const conn: Conn = { client, route, timers: {}, early: [], closed: false };
+    if (!overLimit) conns.add(conn);
     client.data = {
       on: {
-        data: (d) => readHead(conn, d),
+        data: (d) => feed(conn, { kind: "data", bytes: d }),
         drain: () => {},
-        end: () => {
-          conn.clientEnded = true;
-          // Before a complete head (its timer still armed) there is nothing to relay: the client gave up.
-          if (conn.timer !== undefined) client.end();
-        },
+        end: () => feed(conn, { kind: "end" }),
         close: () => closed(conn),
       },
     };
+    run(conn, route.start());
+  }
+
+  const feed = (conn: Conn, ev: RouteEvent) => run(conn, conn.route.handle(ev));
+
+  /**
+   * An answer from a promise (a probe, a dial): a bug in carrying it out costs this connection
+   * alone, as a throwing socket callback does (sockets.ts), never the edge.
+   */
+  const answer = (conn: Conn, ev: RouteEvent) => {
+    try {
+      feed(conn, ev);
+    } catch (err) {
+      reportBug("proxy.callback_error", err, { callback: ev.kind });
+      conn.client.terminate();
+    }
+  };
+
+  /** Carries the route's commands out, in order. */
+  function run(conn: Conn, commands: RouteCommand[]): void {
+    const { client, timers } = conn;
+    for (const c of commands) {
+      switch (c.do) {
+        case "set-timer":
+          timers[c.name] = setTimeout(() => feed(conn, { kind: "timer", name: c.name }), c.ms);
+          break;
+        case "clear-timer":
+          clearTimeout(timers[c.name]);
+          break;
+        case "fail":
+          log.event("edge.error", { kind: c.kind, status: c.status, reason: c.reason, ...(c.where ? { host: c.where.host, port: c.where.port } : {}) }, c.status >= 500 ? "warn" : "info");
+          if (conn.closed) break;
+          client.write(plainResponse(c.status, c.reason, "edge"));
+          client.end();
+          break;
+        case "pause-client":
+          client.pause();
+          break;
+        case "end-client":
+          client.end();
+          break;
+        case "check-health":
+          health.healthy().then(
+            (healthy) => answer(conn, { kind: "health", healthy }),
+            () => answer(conn, { kind: "health", healthy: false }),
+          );
+          break;
+        case "dial-daemon":
+          opts.dialer.local(ports.internal, { timeoutMs: c.timeoutMs, abandoned: () => conn.route.abandoned }).then((d) => {
+            if (!d.ok) return answer(conn, { kind: "daemon-dialed", ok: false, failure: d.kind });
+            const socket = d.socket;
+            conn.daemon = { socket, out: new Outbox((b) => socket.write(b)) };
+            socket.data.on = {
+              data: (b) => feed(conn, { kind: "daemon-data", bytes: Buffer.from(b) }),
+              drain: () => conn.daemon?.out.flush(),
+              end: () => feed(conn, { kind: "daemon-closed" }),
+              close: () => feed(conn, { kind: "daemon-closed" }),
+            };
+            answer(conn, { kind: "daemon-dialed", ok: true });
+          });
+          break;
+        case "send-daemon":
+          conn.daemon?.out.send(c.bytes);
+          break;
+        case "drop-daemon":
+          if (conn.daemon) {
+            conn.daemon.socket.data.on = idleEvents();
+            conn.daemon.socket.terminate();
+            conn.daemon = undefined;
+          }
+          break;
+        case "splice-daemon": {
+          const daemon = conn.daemon!;
+          conn.upstream = daemon.socket;
+          const sp = splice(client, daemon.socket, () => closed(conn));
+          for (const b of daemon.out.take()) sp.up.push(b);
+          handOver(sp, c.up);
+          sp.down.push(c.first);
+          // A backed-up pipe paused the client itself and resumes it on drain.
+          if (sp.up.pending === 0) client.resume();
+          break;
+        }
+        case "invalidate-health":
+          health.invalidate(c.why);
+          break;
+        case "dial-target":
+          opts.dialer.tcp(c.target.host, c.target.port, { abandoned: () => conn.route.abandoned }).then((d) => {
+            if (!d.ok) return answer(conn, { kind: "target-dialed", ok: false, failure: d.kind, reason: d.reason });
+            conn.upstream = d.socket;
+            conn.early = d.early;
+            answer(conn, { kind: "target-dialed", ok: true });
+          });
+          break;
+        case "drop-target":
+          conn.upstream?.terminate();
+          break;
+        case "relay": {
+          const upstream = conn.upstream!;
+          const sp = splice(client, upstream, () => closed(conn));
+          if (c.toClient) sp.down.push(Buffer.from(c.toClient));
+          for (const b of conn.early) sp.down.push(b);
+          conn.early = [];
+          handOver(sp, c.up);
+          if (sp.up.pending === 0) client.resume();
+          break;
+        }
+        case "log":
+          log.event(c.event, c.fields, c.level);
+          break;
+      }
+    }
+  }
+
+  function handOver(sp: ReturnType<typeof splice>, up: Handover): void {
+    for (const b of up.chunks) sp.up.push(b);
+    if (up.ended) sp.up.endOfInput();
   }
 
   function closed(conn: Conn): void {
     if (conn.closed) return;
     conn.closed = true;
-    clearTimeout(conn.timer);
+    clearTimeout(conn.timers.head);
+    clearTimeout(conn.timers.chain);
+    feed(conn, { kind: "close" });
     conn.upstream?.end();
     conns.delete(conn);
     if (conns.size === 0) collectWhenIdle();
@@ -148,114 +234,6 @@ export function startEdge(opts: EdgeOptions): Edge {
     clearTimeout(idleGc);
     idleGc = setTimeout(() => conns.size === 0 && Bun.gc(true), IDLE_GC_MS);
     idleGc.unref();
-  }
-
-  function readHead(conn: Conn, chunk: Buffer): void {
-    // Bun hands every data callback a fresh buffer (tests/proxy/fresh-buffers.test.ts pins it): no copies here.
-    conn.head = conn.head.length ? Buffer.concat([conn.head, chunk]) : chunk;
-    const parsed = parseRequestHead(conn.head, MAX_HEAD_BYTES);
-    if (parsed.kind === "incomplete") return;
-    clearTimeout(conn.timer);
-    if (parsed.kind === "invalid") return fail(conn, parsed.status, parsed.status === 431 ? "head-too-large" : "bad-request", parsed.reason);
-    conn.timer = undefined;
-    const early = conn.head.subarray(parsed.length);
-    conn.head = conn.head.subarray(0, parsed.length);
-    // Bytes that arrive before the upstream is open wait here (the client's TLS hello, a body).
-    conn.client.data.on = { ...conn.client.data.on, data: (d) => hold(conn, d) };
-    if (early.length) hold(conn, early);
-    const decision = decide(parsed.head, { ownPorts: ownPorts(), intercepted: opts.intercepted });
-    route(conn, decision).catch((err) => fail(conn, 502, "unreachable", `edge failure: ${(err as Error).message}`));
-  }
-
-  function hold(conn: Conn, d: Buffer): void {
-    conn.pending.push(d);
-    conn.pendingBytes += d.length;
-    if (conn.pendingBytes > PENDING_CAP) conn.client.pause();
-  }
-
-  async function route(conn: Conn, decision: EdgeDecision): Promise<void> {
-    if (decision.kind === "reject") return fail(conn, decision.status, decision.status === 403 ? "loop" : "bad-request", decision.reason);
-    const { host, port } = decision.target;
-    if (decision.kind === "connect" && decision.intercept && (await daemonHealthy())) {
-      const deadline = now() + opts.chainTimeoutMs;
-      const daemon = await open(conn, "127.0.0.1", ports.internal, bunConnect, opts.chainTimeoutMs);
-      const verdict: ChainVerdict = daemon.ok ? await chain(conn, daemon.socket, Math.max(1, deadline - now())) : daemon.code === "timeout" ? "silent" : "refused";
-      if (verdict === "answered") return void log.event("edge.chained", { host, port, client_port: conn.client.remotePort });
-      if (conn.closed) return;
-      // The cached "healthy" lied: forget it, and this very request goes through raw.
-      setHealth(invalidate(now()), `chain ${verdict}${daemon.ok ? "" : ` (${daemon.code})`}`);
-      log.event("edge.passthrough", { host, port, reason: `daemon-${verdict}`, ...(verdict === "silent" ? { ms: opts.chainTimeoutMs } : {}) });
-    } else if (decision.kind === "connect") {
-      log.event("edge.passthrough", { host, port, reason: decision.intercept ? "daemon-unhealthy" : "not-metered" });
-    }
-    const to = resolveAddress(opts.resolve ?? {}, host, port);
-    const target = await open(conn, to.hostname, to.port);
-    if (!target.ok) {
-      const failure = describeConnectFailure(target.code, host, port, target.message);
-      return fail(conn, 502, failure.kind, failure.reason, { host, port });
-    }
-    if (decision.kind === "connect") relay(conn, target, [], [CONNECTION_ESTABLISHED]);
-    else relay(conn, target, [decision.head], []);
-  }
-
-  const open = (conn: Conn, host: string, port: number, via = connect, timeoutMs = opts.connectTimeoutMs) =>
-    openConnection(via, host, port, timeoutMs, () => conn.closed);
-
-  /**
-   * Hands the connection to the daemon: the PROXY line, the head and what the client sent so
-   * far. Until the daemon's first byte comes back, every client byte is kept, so that a daemon
-   * that dies, hangs or stays silent before answering costs nothing: the same bytes are
-   * replayed into a raw tunnel.
-   */
-  function chain(conn: Conn, daemon: Sock, timeoutMs: number): Promise<ChainVerdict> {
-    const c = conn.client;
-    const line = proxyLineFor(c.remoteAddress, c.remotePort, c.localAddress ?? hostname, c.localPort);
-    const replayCount = conn.pending.length;
-    const out = new Outbox((d) => daemon.write(d));
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (verdict: ChainVerdict, first?: Buffer) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (verdict !== "answered" || conn.closed) {
-          daemon.data.on = idleEvents();
-          daemon.terminate();
-          return resolve(verdict);
-        }
-        conn.upstream = daemon;
-        const sp = splice(c, daemon, () => closed(conn));
-        for (const b of out.take()) sp.up.push(b);
-        for (const b of conn.pending.slice(replayCount)) sp.up.push(b);
-        conn.pending = [];
-        conn.pendingBytes = 0;
-        if (first) sp.down.push(first);
-        if (conn.clientEnded) sp.up.endOfInput();
-        // A backed-up pipe paused the client itself and resumes it on drain.
-        if (sp.up.pending === 0) c.resume();
-        resolve("answered");
-      };
-      const timer = setTimeout(() => settle("silent"), timeoutMs);
-      daemon.data.on = { data: (d) => settle("answered", Buffer.from(d)), drain: () => out.flush(), end: () => settle("closed"), close: () => settle("closed") };
-      // One write: the daemon reads the PROXY line, the head and the client's hello in one go.
-      out.send(Buffer.concat([Buffer.from(line), conn.head, ...conn.pending]));
-    });
-  }
-
-  function relay(conn: Conn, opened: { socket: Sock; early: Buffer[] }, toUpstream: Array<string | Uint8Array>, toClient: string[]): void {
-    const upstream = opened.socket;
-    if (conn.closed) return void upstream.terminate();
-    conn.upstream = upstream;
-    const sp = splice(conn.client, upstream, () => closed(conn));
-    for (const s of toClient) sp.down.push(Buffer.from(s));
-    for (const b of opened.early) sp.down.push(b);
-    // Heads are latin1 strings (one char per byte): encoding them as UTF-8 would change bytes >= 0x80.
-    for (const b of toUpstream) sp.up.push(typeof b === "string" ? Buffer.from(b, "latin1") : b);
-    for (const b of conn.pending) sp.up.push(b);
-    conn.pending = [];
-    conn.pendingBytes = 0;
-    if (conn.clientEnded) sp.up.endOfInput();
-    if (sp.up.pending === 0) conn.client.resume();
   }
 
   const listen = (port: number): TCPSocketListener<SocketState> =>
@@ -276,7 +254,7 @@ export function startEdge(opts: EdgeOptions): Edge {
       return conns.size;
     },
     get health() {
-      return health;
+      return health.current;
     },
     reload(next) {
       if (next.edge !== listener.port) {
@@ -290,7 +268,7 @@ export function startEdge(opts: EdgeOptions): Edge {
         }
       }
       ports = { ...next };
-      health = initialHealth();
+      health.reset();
     },
     async stop(graceMs) {
       listener.stop(false);
@@ -306,4 +284,3 @@ export function startEdge(opts: EdgeOptions): Edge {
   };
 }
 
-export type { Connector } from "../proxy/connect.ts";

@@ -22,7 +22,8 @@ export type ExchangeEvent =
   | { kind: "drained"; side: Side }
   /** The pool's answer to `acquire` for exchange `n`. */
   | { kind: "upstream-ready"; n: number }
-  | { kind: "upstream-failed"; n: number; failure: string; reason: string }
+  /** `tls`: the dial failed in the TLS handshake (logged as a TLS failure, the upstream's side). */
+  | { kind: "upstream-failed"; n: number; failure: string; reason: string; tls: boolean }
   | { kind: "timer"; name: TimerName }
   /** Shutting down: no new request after the current one; a connection yet to send its first has `graceMs`. */
   | { kind: "shutdown"; graceMs: number };

@@ -9,6 +9,7 @@ import type { RequestHead } from "../proxy/head.ts";
 import { plainResponse } from "../proxy/response.ts";
 import type { ExchangeCommand, ExchangeConfig, ExchangeEvent } from "./exchange-events.ts";
 import { RequestReader } from "./request-reader.ts";
+import { TLS_FAILED_EVENT } from "../tls/failure.ts";
 import { ResponseReader } from "./response-reader.ts";
 import { selfTestRequest, selfTestResponse } from "./self-test.ts";
 
@@ -82,7 +83,8 @@ export class ExchangeMachine {
       case "upstream-failed":
         if (s.phase !== "connecting" || s.ex.n !== ev.n) break;
         s.ex.error = ev.reason;
-        this.emit({ do: "log", event: "intercept.upstream_failed", fields: { host: this.cfg.host, kind: ev.failure, reason: ev.reason }, level: "warn" });
+        if (ev.tls) this.emit({ do: "log", event: TLS_FAILED_EVENT, fields: { host: this.cfg.host, side: "upstream", kind: ev.failure, reason: ev.reason }, level: "warn" });
+        else this.emit({ do: "log", event: "intercept.upstream_failed", fields: { host: this.cfg.host, kind: ev.failure, reason: ev.reason }, level: "warn" });
         this.respond(502, `Halton Meter could not reach ${this.cfg.host}: ${ev.reason}`);
         this.finish(false);
         break;

@@ -4,38 +4,22 @@
 
 import type { Socket, TCPSocketListener } from "bun";
 import type { EventLog } from "../log/jsonl.ts";
-import { headerValue } from "../http/headers.ts";
-import { MAX_HEAD_BYTES, parseRequestHead } from "../proxy/head.ts";
-import { bunConnect, describeConnectFailure, httpProxyConnector, openConnection } from "../proxy/connect.ts";
-import { parseProxyLine } from "../proxy/proxy-protocol.ts";
+import type { Dialer } from "../proxy/dialer.ts";
+import { HeldInput } from "../proxy/held.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
-import { isLoopbackHost, parseAuthority } from "../proxy/target.ts";
 import type { Lookup } from "../attribution/lookup.ts";
-import { bypasses, type ClientTlsFailure, classifyClientTlsFailure, describeClientTlsFailure, type HandshakeEnd, newWatch, watchBytes } from "../tls/client-failure.ts";
+import { bypasses, type ClientTlsFailure, classifyClientTlsFailure, type HandshakeEnd, newWatch, watchBytes } from "../tls/client-failure.ts";
+import { TLS_FAILED_EVENT, tlsFailedFields } from "../tls/failure.ts";
 import type { LeafIssuer } from "../tls/leaf.ts";
 import { ALPN_HTTP1_ONLY, sniHandler, upgradeToServerTls } from "../tls/sni.ts";
+import { BYPASS_MS, type Bypass, Bypasses } from "./bypass.ts";
+import { type ClientInfo, type ConnectCommand, ConnectMachine, type ConnectRoute } from "./connect.ts";
 import { MitmSession, type SessionDeps } from "./session.ts";
-import { resolveAddress, type UpstreamPool } from "./upstream.ts";
+import type { UpstreamPool } from "./upstream.ts";
 
-/** Who is on the other end of a connection, as far as we can tell. */
-export interface ClientInfo {
-  address: string;
-  port: number;
-  /** The port the client connected to (the edge's, or ours when it came directly). */
-  serverPort: number;
-  viaEdge: boolean;
-  /** The project named in proxy credentials (`halton-meter run --project X`). */
-  proxyProject: string | null;
-}
-
-/** `Proxy-Authorization: Basic base64(project:)`: the user part names the project. */
-export function projectFromProxyAuth(value: string | null | undefined): string | null {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(value?.trim() ?? "");
-  if (!m) return null;
-  const user = decodeURIComponent(Buffer.from(m[1]!, "base64").toString("utf8").split(":")[0] ?? "");
-  return /^[\w.@+-]{1,100}$/.test(user) ? user : null;
-}
+export type { Bypass } from "./bypass.ts";
+export { type ClientInfo, projectFromProxyAuth } from "./connect.ts";
 
 export interface MitmServerOptions {
   port: number;
@@ -46,31 +30,19 @@ export interface MitmServerOptions {
   pool: UpstreamPool;
   log: EventLog;
   now?: () => number;
-  connectTimeoutMs: number;
   /** `[daemon] head_timeout_ms`: for the CONNECT head, the TLS handshake and the first request head, each. */
   headTimeoutMs: number;
   /** `[daemon] idle_timeout_ms`: a decrypted keep-alive connection idle between requests. */
   idleTimeoutMs: number;
   /** `[daemon] max_connections`: beyond it a direct client gets a 503 and the edge tunnels raw. */
   maxConnections: number;
-  /** `[upstream] resolve`, applied to raw tunnels as to intercepted hosts. */
-  resolve: Record<string, string>;
-  /** `[upstream] proxy`: raw tunnels leave through it too, like intercepted exchanges. */
-  upstreamProxy?: string;
+  /** Raw tunnels leave through it, as the pool's connections do (`[upstream] resolve` and proxy). */
+  dialer: Dialer;
   /** Starts finding the calling process and its project (off this loop, with a deadline). */
   identify(client: ClientInfo): Lookup;
   /** True where the calling process can be found (Linux /proc); elsewhere bypasses are keyed by address. */
   pidsKnown?: boolean;
   session(client: ClientInfo, who: Lookup): Pick<SessionDeps, "observe" | "hooks" | "bodyMaxBytes" | "ready">;
-}
-
-/** A client process sent around the meter for one host, because it refused our certificate. */
-export interface Bypass {
-  /** The process (its pid where /proc could tell, else its address) and the host. */
-  process: string;
-  host: string;
-  until: number;
-  reason: ClientTlsFailure["kind"];
 }
 
 export interface MitmServer {
@@ -84,35 +56,14 @@ export interface MitmServer {
   bypasses(): Bypass[];
 }
 
-const BYPASS_MS = 60 * 60 * 1000;
-/** What the client may send before its relay is wired; beyond it the client is paused. */
-const HELD_CAP = 1024 * 1024;
-
-/** Client bytes and FIN that arrived after the CONNECT head, before a relay took the connection. */
-interface Held {
-  chunks: Uint8Array[];
-  bytes: number;
-  ended: boolean;
-}
-
 const HINTS = "a client that rejects Halton Meter's certificate needs NODE_EXTRA_CA_CERTS (Node, Claude Code, Gemini CLI), SSL_CERT_FILE / REQUESTS_CA_BUNDLE (Python) or CURL_CA_BUNDLE (curl): `halton-meter setup` prints them";
 
 export function startMitmServer(opts: MitmServerOptions): MitmServer {
   const now = opts.now ?? Date.now;
-  const bypass = new Map<string, Bypass>();
+  const bypass = new Bypasses(now);
   const open = new Set<Sock>();
   const sessions = new Set<MitmSession>();
   let draining = false;
-  const connector = opts.upstreamProxy ? httpProxyConnector(opts.upstreamProxy) : bunConnect;
-
-  const processOf = (pid: number | null, client: ClientInfo) => (pid !== null ? `pid ${pid}` : client.address);
-  const bypassed = (key: string) => {
-    const b = bypass.get(key);
-    if (b === undefined) return false;
-    if (b.until > now()) return true;
-    bypass.delete(key);
-    return false;
-  };
 
   const connections = () => {
     for (const s of sessions) if (s.isClosed) sessions.delete(s);
@@ -122,112 +73,68 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   function accept(raw: Sock): void {
     disarmAcceptTimer(raw);
     raw.setNoDelay(true);
-    if (connections() >= opts.maxConnections) return refuse(raw);
-    open.add(raw);
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      opts.log.event("daemon.error", { kind: "head-timeout", status: 408, ms: opts.headTimeoutMs, bytes: buf.length });
-      answer(408, `no complete CONNECT head within ${opts.headTimeoutMs} ms`);
-    }, opts.headTimeoutMs);
+    const overLimit = connections() >= opts.maxConnections;
+    if (!overLimit) open.add(raw);
+    const machine = new ConnectMachine({
+      overLimit: overLimit ? opts.maxConnections : null,
+      ownPorts: opts.ownPorts(),
+      decrypts: (host) => opts.intercepted.has(host) && opts.issuer.permits(host),
+      headTimeoutMs: opts.headTimeoutMs,
+      socket: { address: raw.remoteAddress, port: raw.remotePort, localPort: raw.localPort },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = (commands: ConnectCommand[]) => {
+      for (const c of commands) {
+        if (c.do === "set-timer") timer = setTimeout(() => run(machine.handle({ kind: "timer" })), c.ms);
+        else if (c.do === "clear-timer") clearTimeout(timer);
+        else if (c.do === "log") opts.log.event(c.event, c.fields, c.level);
+        else if (c.do === "drop") raw.terminate();
+        else if (c.do === "refuse") {
+          raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
+          raw.end(plainResponse(c.status, c.reason, "daemon"));
+        } else route(raw, c.route);
+      }
+    };
     raw.data = {
       on: {
         ...idleEvents(),
-        data: (d) => {
-          buf = buf.length ? Buffer.concat([buf, d]) : Buffer.from(d);
-          handshake();
-        },
+        // Bun hands every data callback a fresh buffer (tests/proxy/fresh-buffers.test.ts pins it): no copy.
+        data: (d) => run(machine.handle({ kind: "data", bytes: d })),
         close: () => {
           clearTimeout(timer);
           open.delete(raw);
         },
       },
     };
-    const answer = (status: number, reason: string) => {
-      clearTimeout(timer);
-      raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
-      raw.end(plainResponse(status, reason, "daemon"));
-    };
-    const handshake = () => {
-      const pl = parseProxyLine(buf);
-      if (pl.kind === "incomplete") return;
-      if (pl.kind === "invalid") return answer(400, pl.reason);
-      const skip = pl.kind === "ok" ? pl.length : 0;
-      const head = parseRequestHead(buf.subarray(skip), MAX_HEAD_BYTES);
-      if (head.kind === "incomplete") return;
-      clearTimeout(timer);
-      if (head.kind === "invalid") return answer(head.status, head.reason);
-      if (head.head.method !== "CONNECT") return answer(400, "this is Halton Meter's daemon port: send CONNECT host:port");
-      const t = parseAuthority(head.head.target);
-      if (!t.ok) return answer(400, `bad CONNECT target: ${t.reason}`);
-      const { host, port } = t.target;
-      if (isLoopbackHost(host) && opts.ownPorts().has(port)) return answer(403, `refusing to proxy to ${host}:${port}: that is Halton Meter itself`);
-      const via = pl.kind === "ok" ? pl.address : null;
-      const proxyProject = projectFromProxyAuth(headerValue(head.head.headers, "proxy-authorization"));
-      const client: ClientInfo = via
-        ? { address: via.sourceAddress, port: via.sourcePort, serverPort: via.destPort, viaEdge: true, proxyProject }
-        : { address: raw.remoteAddress, port: raw.remotePort, serverPort: raw.localPort, viaEdge: false, proxyProject };
-      // From here the client's bytes (its ClientHello, if it did not wait for our 200) and its FIN
-      // are held for whichever relay takes the connection; past HELD_CAP the client is paused.
-      const held: Held = { chunks: [buf.subarray(skip + head.length)], bytes: buf.length - skip - head.length, ended: false };
-      buf = Buffer.alloc(0);
-      raw.data.on = {
-        ...raw.data.on,
-        data: (d) => {
-          held.chunks.push(d);
-          if ((held.bytes += d.length) > HELD_CAP) raw.pause();
-        },
-        end: () => void (held.ended = true),
-      };
-      // The edge waits only briefly for our first byte: a tunnel it chained is answered before the dial.
-      const tunnelFor = () => {
-        if (client.viaEdge) raw.write(CONNECTION_ESTABLISHED);
-        tunnel(raw, host, port, held, client.viaEdge);
-      };
-      if (!opts.intercepted.has(host) || !opts.issuer.permits(host)) return tunnelFor();
-      // Our TLS layer reads the ClientHello from the socket itself; one we already read (sent
-      // with the CONNECT, before our 200) cannot be handed to it: that connection goes raw.
-      if (held.bytes > 0) {
-        opts.log.event("intercept.pipelined_hello", { host, bytes: held.bytes, client_port: client.port });
-        return tunnelFor();
-      }
-      const who = opts.identify(client);
-      if (bypass.size === 0) return intercept(raw, host, port, client, who, false);
-      // A bypass is decided by the calling process, which may take a moment to find: answer now
-      // (the edge waits only briefly for our first byte) and leave the ClientHello in the
-      // socket, unread, until then.
-      raw.write(CONNECTION_ESTABLISHED);
-      raw.pause();
-      who.pid.then((pid) => {
-        if (!open.has(raw)) return;
-        if (bypassed(`${processOf(pid, client)} ${host}`)) tunnel(raw, host, port, held, true);
-        else intercept(raw, host, port, client, who, true);
-        raw.resume();
-      });
-    };
+    run(machine.start());
   }
 
-  /**
-   * Over the limit. The edge (its PROXY line comes first) gets a close without an answer, which
-   * it takes as "daemon unavailable" and tunnels that request raw: the tool never sees the limit.
-   * A client that came directly gets a 503, or, saying nothing, a close after the head timeout.
-   */
-  function refuse(raw: Sock): void {
-    const reason = `Halton Meter's daemon is at its limit of ${opts.maxConnections} connections; retry shortly`;
-    const timer = setTimeout(() => raw.end(plainResponse(503, reason, "daemon")), opts.headTimeoutMs);
-    raw.data = {
-      on: {
-        ...idleEvents(),
-        data: (d) => {
-          raw.data.on = idleEvents();
-          clearTimeout(timer);
-          const viaEdge = Buffer.from(d).subarray(0, 6).toString("latin1") === "PROXY ";
-          opts.log.event("daemon.error", { kind: "over-capacity", status: viaEdge ? null : 503, limit: opts.maxConnections, via_edge: viaEdge }, "warn");
-          if (viaEdge) raw.terminate();
-          else raw.end(plainResponse(503, reason, "daemon"));
-        },
-        close: () => clearTimeout(timer),
-      },
-    };
+  function route(raw: Sock, r: ConnectRoute): void {
+    const { host, port } = r.target;
+    // From here the client's bytes (its ClientHello, if it did not wait for our 200) and its FIN
+    // are held for whichever relay takes the connection.
+    const held = new HeldInput(() => raw.pause());
+    if (r.kind === "tunnel") held.push(r.held);
+    raw.data.on = { ...raw.data.on, data: (d) => held.push(d), end: () => void (held.ended = true) };
+    const client = r.client;
+    if (r.kind === "tunnel") {
+      // The edge waits only briefly for our first byte: a tunnel it chained is answered before the dial.
+      if (client.viaEdge) raw.write(CONNECTION_ESTABLISHED);
+      return tunnel(raw, host, port, held, client.viaEdge);
+    }
+    const who = opts.identify(client);
+    if (bypass.empty) return intercept(raw, host, port, client, who, false);
+    // A bypass is decided by the calling process, which may take a moment to find: answer now
+    // (the edge waits only briefly for our first byte) and leave the ClientHello in the
+    // socket, unread, until then.
+    raw.write(CONNECTION_ESTABLISHED);
+    raw.pause();
+    who.pid.then((pid) => {
+      if (!open.has(raw)) return;
+      if (bypass.has(Bypasses.processOf(pid, client), host)) tunnel(raw, host, port, held, true);
+      else intercept(raw, host, port, client, who, true);
+      raw.resume();
+    });
   }
 
   /** `answered`: the 200 to the CONNECT is already out. */
@@ -239,6 +146,8 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     let helloAt: number | null = null;
     let reset = false;
     let errorText: string | null = null;
+    /** The client's SNI named a host our CA may not sign for: the handshake fails for that reason. */
+    let refusedSni: ClientTlsFailure | null = null;
     let established = false;
     const see = (d: Uint8Array) => {
       if (established) return;
@@ -257,26 +166,16 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       clearTimeout(timer);
       if (established) return;
       established = true;
-      const failure = classifyClientTlsFailure(watch, { how, errorText, msSinceHello: helloAt === null ? null : now() - helloAt, timeoutMs: opts.headTimeoutMs });
+      const failure = refusedSni ?? classifyClientTlsFailure(watch, { how, errorText, msSinceHello: helloAt === null ? null : now() - helloAt, timeoutMs: opts.headTimeoutMs });
       const bypassing = bypasses(failure);
-      opts.log.event(
-        "intercept.tls_failed",
-        {
-          host,
-          client_port: client.port,
-          kind: failure.kind,
-          reason: describeClientTlsFailure(failure),
-          ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}),
-        },
-        bypassing ? "warn" : "info",
-      );
+      const fields = { host, client_port: client.port, ...tlsFailedFields({ side: "client", failure }), ...(failure.kind === "sni-refused" ? { sni: failure.name } : {}) };
+      opts.log.event(TLS_FAILED_EVENT, { ...fields, ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}) }, bypassing || failure.kind === "sni-refused" ? "warn" : "info");
       if (!bypassing) return;
       void who.pid.then((pid) => {
         // Where /proc names processes, an unknown one (its lookup ran out of time) is not keyed by
         // its address: that would send every other unknown client around the meter with it.
         if (pid === null && opts.pidsKnown) return void opts.log.event("intercept.bypass_skipped", { host, client_port: client.port, reason: "the calling process is unknown" });
-        const proc = processOf(pid, client);
-        bypass.set(`${proc} ${host}`, { process: proc, host, until: now() + BYPASS_MS, reason: failure.kind });
+        bypass.add(Bypasses.processOf(pid, client), host, failure.kind);
       });
     };
     // A client that never finishes the handshake (no ClientHello at all, or a stalled one) is
@@ -293,7 +192,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       tls: { ALPNProtocols: ALPN_HTTP1_ONLY },
       socket: {
         ...forwardingHandlers,
-        serverName: sniHandler(opts.issuer, (name, e) => opts.log.event("intercept.tls_refused", { host: name, reason: e.message }, "warn")),
+        serverName: sniHandler(opts.issuer, (name, e) => void (refusedSni = { kind: "sni-refused", name, error: e.message })),
         // Bun reports an irrelevant client-certificate error on the server side: only `ok` counts.
         handshake: (s, ok, err) => {
           if (!ok) {
@@ -334,12 +233,10 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
    * A raw tunnel. `held` hands over what the client sent meanwhile (and its FIN), at the moment
    * the relay takes over. With the 200 already `answered`, a target that cannot be reached is a close.
    */
-  function tunnel(raw: Sock, host: string, port: number, held: Held, answered: boolean): void {
-    // Through a corporate proxy the proxy resolves names; `[upstream] resolve` applies to direct dials.
-    const addr = opts.upstreamProxy ? { hostname: host, port } : resolveAddress(opts.resolve, host, port);
-    openConnection(connector, addr.hostname, addr.port, opts.connectTimeoutMs, () => !open.has(raw)).then((up) => {
+  function tunnel(raw: Sock, host: string, port: number, held: HeldInput, answered: boolean): void {
+    opts.dialer.tcp(host, port, { abandoned: () => !open.has(raw) }).then((up) => {
       if (!up.ok) {
-        const reason = describeConnectFailure(up.code, host, port, up.message).reason;
+        const reason = up.reason;
         if (!answered) return void raw.end(plainResponse(502, reason, "daemon"));
         opts.log.event("daemon.error", { kind: "tunnel-failed", host, port, reason }, "warn");
         return void raw.end();
@@ -347,8 +244,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       const sp = splice(raw, up.socket, () => open.delete(raw));
       if (!answered) sp.down.push(Buffer.from(CONNECTION_ESTABLISHED));
       for (const b of up.early) sp.down.push(b);
-      for (const b of held.chunks.splice(0)) sp.up.push(b);
-      if (held.ended) sp.up.endOfInput();
+      held.handTo(sp.up);
       raw.resume();
     });
   }
@@ -373,7 +269,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       for (const s of sessions) s.drain();
     },
     bypasses() {
-      return [...bypass.keys()].filter(bypassed).map((k) => bypass.get(k)!);
+      return bypass.list();
     },
     closeAll() {
       for (const s of open) {

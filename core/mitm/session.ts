@@ -144,7 +144,7 @@ export class MitmSession {
     this.deps.ready
       .then(() => pool.acquire(host, port))
       .then((got) => {
-        if (!got.ok) return this.feed({ kind: "upstream-failed", n, failure: got.kind, reason: got.reason });
+        if (!got.ok) return this.feed({ kind: "upstream-failed", n, failure: got.tls?.kind ?? got.kind, reason: got.reason, tls: got.tls !== undefined });
         if (this.upstream) return pool.release(got.conn);
         const conn = got.conn;
         this.upstream = conn;

@@ -1,5 +1,6 @@
-// Opening a TCP connection for a relay: bounded by a timeout, and keeping any bytes the server
-// sends before the relay is wired (a banner), so nothing is lost between "open" and "splice".
+// The TCP layer under the dialer (dialer.ts): opening a connection for a relay, bounded by a
+// timeout, keeping any bytes the server sends before the relay is wired (a banner), so nothing
+// is lost between "open" and "splice"; and the CONNECT through an upstream HTTP proxy.
 
 import { parseResponseHead } from "./head.ts";
 import { forwardingHandlers, idleEvents, type SocketEvents, type SocketState, type Sock } from "./sockets.ts";
@@ -92,15 +93,4 @@ export function openConnection(connect: Connector, host: string, port: number, t
 export function errorCode(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === "string" ? code : "error";
-}
-
-export type ConnectFailure = "dns" | "refused" | "timeout" | "unreachable" | "proxy";
-
-/** A failed open, classified, with the sentence a person reads in the 502 body. */
-export function describeConnectFailure(code: string, host: string, port: number, message?: string): { kind: ConnectFailure; reason: string } {
-  if (code === "EPROXY") return { kind: "proxy", reason: `${message ?? "upstream proxy refused"} (for ${host}:${port})` };
-  const kind: ConnectFailure =
-    code === "timeout" ? "timeout" : code === "ENOTFOUND" || code.startsWith("EAI") ? "dns" : code === "ECONNREFUSED" ? "refused" : "unreachable";
-  const why = { dns: "cannot resolve host", refused: "connection refused by", timeout: "timed out connecting to", unreachable: "cannot reach" }[kind];
-  return { kind, reason: `${why} ${host}:${port} (${code})` };
 }

@@ -74,3 +74,12 @@ export function isLoopbackHost(host: string): boolean {
   if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "0.0.0.0") return true;
   return h === "::1" || h === "::" || h === "0:0:0:0:0:0:0:1" || h === "::ffff:127.0.0.1";
 }
+
+/**
+ * A target that is one of our own listening ports on this machine: a proxy loop, refused with
+ * this answer by both processes (the edge's route and the daemon's CONNECT).
+ */
+export function loopRefusal(t: Target, ownPorts: ReadonlySet<number>): { status: 403; reason: string } | null {
+  if (!isLoopbackHost(t.host) || !ownPorts.has(t.port)) return null;
+  return { status: 403, reason: `refusing to proxy to ${t.host}:${t.port}: that is Halton Meter itself (a proxy loop)` };
+}

@@ -35,6 +35,8 @@ export type ClientTlsFailure =
   | { kind: "closed-early" }
   | { kind: "abandoned"; ms: number }
   | { kind: "not-tls" }
+  /** The client asked (SNI) for a name our CA may not sign for. */
+  | { kind: "sni-refused"; name: string; error: string }
   /** Our side could not complete the handshake (an SNI we refuse, a protocol we do not speak). */
   | { kind: "tls-error"; error: string };
 
@@ -59,6 +61,8 @@ export function describeClientTlsFailure(f: ClientTlsFailure): string {
       return `the client closed the connection ${Math.round(f.ms)} ms into the handshake (gave up or was interrupted)`;
     case "not-tls":
       return "the client did not speak TLS after CONNECT";
+    case "sni-refused":
+      return `the client asked for ${f.name}, which Halton Meter does not decrypt: ${f.error}`;
     case "tls-error":
       return `Halton Meter could not complete TLS with the client (${f.error}): an SNI it does not decrypt, or a protocol it does not speak`;
   }

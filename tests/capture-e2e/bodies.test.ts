@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FakeConn, FakeRequest } from "../harness/fake-provider.ts";
 import { waitFor } from "../harness/sandbox.ts";
-import { type MeterEnv, startMeter } from "./_meter.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, startCapture } from "./_meter.ts";
 
 const SECRETS = {
   apiKey: "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
@@ -45,7 +46,7 @@ function requestBody(marker: string, padding = 0): string {
   });
 }
 
-async function send(env: MeterEnv, marker: string, opts: { cwd?: string; padding?: number; gzip?: boolean } = {}): Promise<void> {
+async function send(env: CaptureEnv, marker: string, opts: { cwd?: string; padding?: number; gzip?: boolean } = {}): Promise<void> {
   const argv = ["curl", "-sS", "--compressed", "--cacert", env.ourCaPath, "-x", env.proxyUrl, "https://api.anthropic.com/v1/messages"];
   argv.push("-H", "content-type: application/json", "-H", `x-api-key: ${SECRETS.apiKey}`, "-H", `Authorization: Bearer ${SECRETS.bearer}`, "-H", `Cookie: ${SECRETS.cookie}`, "-H", `x-goog-api-key: ${SECRETS.google}`, "-H", `x-marker: ${marker}`);
   if (opts.gzip) argv.push("-H", "x-gzip: 1");
@@ -56,28 +57,28 @@ async function send(env: MeterEnv, marker: string, opts: { cwd?: string; padding
 }
 
 /** Every byte SQLite has written: the database and its WAL. */
-function diskBytes(env: MeterEnv): string {
+function diskBytes(env: CaptureEnv): string {
   const db = join(env.sb.meterHome, "db.sqlite");
   return [db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f).toString("latin1")).join("");
 }
 
 /** A project folder with a .haltonrc, for curl to run in. */
-function project(env: MeterEnv, name: string, rc: string): string {
+function project(env: CaptureEnv, name: string, rc: string): string {
   const dir = join(env.sb.root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, ".haltonrc"), rc);
   return dir;
 }
 
-function storedBody(env: MeterEnv, marker: string) {
+function storedBody(env: CaptureEnv, marker: string) {
   return waitFor(() => env.bodies().find((b) => b.request_body?.includes(`${marker}:`)), `stored body for ${marker}`);
 }
 
 describe("body capture on in config", () => {
-  let env: MeterEnv;
+  let env: CaptureEnv;
   beforeAll(async () => {
-    env = await startMeter({ script: answer, toml: "[capture]\nbody_capture = true\nbody_max_bytes = 4000\n" });
-  }, 60_000);
+    env = await startCapture({ script: answer, toml: "[capture]\nbody_capture = true\nbody_max_bytes = 4000\n" });
+  }, STARTUP_HOOK_MS);
   afterAll(() => env?.stop());
 
   test("request and response are stored with every secret redacted, and no secret reaches the disk", async () => {
@@ -132,10 +133,10 @@ describe("body capture on in config", () => {
 });
 
 describe("body capture off by default", () => {
-  let env: MeterEnv;
+  let env: CaptureEnv;
   beforeAll(async () => {
-    env = await startMeter({ script: answer });
-  }, 60_000);
+    env = await startCapture({ script: answer });
+  }, STARTUP_HOOK_MS);
   afterAll(() => env?.stop());
 
   test("nothing is stored without config or .haltonrc; the row still is", async () => {

@@ -12,7 +12,8 @@ import type { PriceListRow } from "../../core/pricing/types.ts";
 import { bodiesStats, insertRows, openStore } from "../../core/store/index.ts";
 import { anthropicJson } from "../harness/fake-provider.ts";
 import { BUN, makeSandbox, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
-import { type MeterEnv, startMeter } from "./_meter.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, startCapture } from "./_meter.ts";
 
 const CLI = join(repoRoot, "cmd/halton-meter.ts");
 
@@ -95,10 +96,10 @@ describe("pricing table layout", () => {
 });
 
 describe("bodies stats and purge while the daemon captures", () => {
-  let env: MeterEnv;
+  let env: CaptureEnv;
   beforeAll(async () => {
-    env = await startMeter({ script: (_req, conn) => conn.write(anthropicJson({ input: 5, output: 3 })), toml: "[capture]\nbody_capture = true\n" });
-  }, 60_000);
+    env = await startCapture({ script: (_req, conn) => conn.write(anthropicJson({ input: 5, output: 3 })), toml: "[capture]\nbody_capture = true\n" });
+  }, STARTUP_HOOK_MS);
   afterAll(() => env?.stop());
 
   const send = async (n: number) => {

@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeConn, FakeRequest } from "../harness/fake-provider.ts";
 import type { FixtureCase } from "../providers/fixtures/cases.ts";
-import { type MeterEnv, type Row, rowTokens, startMeter } from "./_meter.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, type Row, rowTokens, startCapture } from "./_meter.ts";
 import { fixtureCase, serveFixtures } from "./_serve.ts";
 
 interface Exchange {
@@ -62,17 +63,17 @@ function inlineChat(conn: FakeConn, model: string): void {
   conn.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
 }
 
-let env: MeterEnv;
+let env: CaptureEnv;
 
 beforeAll(async () => {
-  env = await startMeter({
+  env = await startCapture({
     script: (req: FakeRequest, conn: FakeConn) => {
       const inline = req.headers.find(([k]) => k.toLowerCase() === "x-inline-model")?.[1];
       return inline ? inlineChat(conn, inline) : serveFixtures(req, conn);
     },
     toml: '[pricing.overrides."acme-tuned"]\ninput = 1.0\noutput = 2.0\n',
   });
-}, 60_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 async function curl(host: string, target: string, body: unknown, headers: string[]): Promise<string> {

@@ -2,6 +2,7 @@
 // meter's CA (one bundle), on a new connection; its Outcome. The Bun client driver loops on it;
 // the scenario sends a few of its own while the daemon hangs.
 
+import { connectThrough } from "../harness/client.ts";
 import { body, complete, HOST, type Kind, kindOf, type LoadArgs, now, type Outcome, urlFor } from "./_load.ts";
 
 export async function bunRequest(a: Pick<LoadArgs, "edgePort" | "sseEvents" | "sseGapMs">, ca: string, client: string, id: string, kind: Kind = kindOf(0)): Promise<Outcome> {
@@ -26,24 +27,10 @@ export async function bunRequest(a: Pick<LoadArgs, "edgePort" | "sseEvents" | "s
 }
 
 /** Through the edge to a metered host: CONNECT, half a ClientHello, then gone (an interrupted client). */
-export function abandonHandshake(edgePort: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let head = "";
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port: edgePort,
-      socket: {
-        open: (s) => void s.write(`CONNECT ${HOST}:443 HTTP/1.1\r\nHost: ${HOST}:443\r\n\r\n`),
-        data(s, d) {
-          head += d.toString("latin1");
-          if (!head.includes("\r\n\r\n")) return;
-          // A ClientHello record header and the start of its body: 64 bytes of a 512-byte hello.
-          s.write(Buffer.concat([Buffer.from("1603010200010001fc0303", "hex"), Buffer.alloc(53, 7)]));
-          s.end();
-        },
-        close: () => resolve(),
-        connectError: (_s, e) => reject(e),
-      },
-    }).catch(reject);
-  });
+export async function abandonHandshake(edgePort: number): Promise<void> {
+  const c = await connectThrough(edgePort, `${HOST}:443`);
+  // A ClientHello record header and the start of its body: 64 bytes of a 512-byte hello.
+  c.write(Buffer.concat([Buffer.from("1603010200010001fc0303", "hex"), Buffer.alloc(53, 7)]));
+  c.close();
+  await c.untilClosed(15_000);
 }

@@ -1,15 +1,16 @@
-// The meter as real processes for the chaos suite: the compiled binaries copied into a
-// throwaway install folder (so an upgrade can replace the file by rename), a daemon that can be
-// killed, stopped, restarted and upgraded, and the faults around it: the API port taken by
-// someone else, the store's files made read-only. Processes are only ever ended by pid.
+// The meter as real processes for the chaos suite, on tests/harness/meter.ts: the compiled
+// binaries copied into a throwaway install folder (so an upgrade can replace the file by rename),
+// a daemon that can be killed, stopped, restarted and upgraded, and the faults around it: the API
+// port taken by someone else, the store's files made read-only. Processes are only ever ended by pid.
 
-import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { Server, Subprocess } from "bun";
-import { canConnect, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
+import { DIST } from "../harness/edge-process.ts";
+import { type MeterEnv, NotUp } from "../harness/meter.ts";
 
 export interface Meter {
+  readonly env: MeterEnv;
   readonly install: string;
   daemon: Subprocess | null;
   edge: Subprocess;
@@ -33,7 +34,6 @@ export interface Meter {
   integrity(): string;
 }
 
-const DIST = join(repoRoot, "dist");
 // Not db.sqlite-shm: SQLite maps the WAL index into memory, and a store of a mapped file that
 // turned immutable is a SIGBUS (the daemon dies; the edge tunnels until it is back). Refused
 // writes to the database and its WAL are the fault the capture writer must ride out.
@@ -48,7 +48,9 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export async function startMeter(sb: Sandbox): Promise<Meter> {
+/** Installs the compiled binaries into `env`'s sandbox and starts the edge from there. */
+export async function startChaosMeter(env: MeterEnv): Promise<Meter> {
+  const { sb } = env;
   const install = join(sb.root, "bin");
   mkdirSync(install);
   for (const b of ["halton-meter", "halton-meter-edge"]) {
@@ -58,39 +60,32 @@ export async function startMeter(sb: Sandbox): Promise<Meter> {
   const daemonBin = join(install, "halton-meter");
   const sudo = process.getuid?.() === 0 ? [] : (await run(["sudo", "-n", "true"])) === 0 ? ["sudo", "-n"] : null;
   let readOnlyNow = false;
-  const stderrOf = new Map<Subprocess, Promise<string>>();
 
   /** Ends the daemon by pid; one that already exited on its own is noted, not an error. */
   async function end(signal: "SIGKILL" | "SIGTERM"): Promise<void> {
     const p = meter.daemon;
     meter.daemon = null;
     if (!p) return;
-    if (p.exitCode === null && p.signalCode === null) process.kill(p.pid, signal);
-    else meter.unexpectedExits.push(`daemon pid ${p.pid} exited by itself (code ${p.exitCode}, signal ${p.signalCode}): ${(await stderrOf.get(p))?.trim().slice(-500)}`);
-    await p.exited;
+    if (p.exitCode !== null || p.signalCode !== null) {
+      await p.exited;
+      meter.unexpectedExits.push(`daemon pid ${p.pid} exited by itself (code ${p.exitCode}, signal ${p.signalCode}): ${env.stderrOf(p).trim().slice(-500)}`);
+    }
+    await env.stopDaemon(signal);
   }
 
-  const healthy = async () => {
-    try {
-      const r = await fetch(`http://127.0.0.1:${sb.ports.api}/health`);
-      return r.ok && ((await r.json()) as { pid?: number }).pid === meter.daemon?.pid;
-    } catch {
-      return false;
-    }
-  };
-
   const meter: Meter = {
+    env,
     install,
     daemon: null,
-    edge: sb.spawn([join(install, "halton-meter-edge")], { stdout: "ignore", stderr: "ignore" }),
+    edge: await env.startEdge({ argv: [join(install, "halton-meter-edge")] }),
     async startDaemon() {
-      const p = sb.spawn([daemonBin, "daemon"], { stdout: "ignore", stderr: "pipe" });
-      stderrOf.set(p, new Response(p.stderr as ReadableStream).text());
-      meter.daemon = p;
-      const up = await waitFor(async () => (p.exitCode !== null ? "exited" : (await healthy()) ? "up" : null), "the daemon to start or exit", 20_000);
-      if (up === "up") return p;
-      meter.daemon = null;
-      return null;
+      try {
+        meter.daemon = await env.startDaemon({ argv: [daemonBin, "daemon"] });
+      } catch (err) {
+        if (!(err instanceof NotUp && err.exited)) throw err;
+        meter.daemon = null;
+      }
+      return meter.daemon;
     },
     async kill9() {
       await end("SIGKILL");
@@ -118,24 +113,10 @@ export async function startMeter(sb: Sandbox): Promise<Meter> {
       readOnlyNow = on && code === 0;
       return code === 0;
     },
-    healthy,
+    healthy: () => env.healthy(),
     unexpectedExits: [],
-    rows() {
-      const db = new Database(join(sb.meterHome, "db.sqlite"), { readonly: true });
-      try {
-        return db.query("SELECT user_agent, count(*) AS n, sum(tokens_complete) AS complete FROM requests GROUP BY user_agent").all() as Array<{ user_agent: string | null; n: number; complete: number }>;
-      } finally {
-        db.close();
-      }
-    },
-    integrity() {
-      const db = new Database(join(sb.meterHome, "db.sqlite"), { readonly: true });
-      try {
-        return (db.query("PRAGMA integrity_check").values() as [string][]).map((r) => r[0]).join("; ");
-      } finally {
-        db.close();
-      }
-    },
+    rows: () => env.query("SELECT user_agent, count(*) AS n, sum(tokens_complete) AS complete FROM requests GROUP BY user_agent"),
+    integrity: () => env.query<{ integrity_check: string }>("PRAGMA integrity_check").map((r) => r.integrity_check).join("; "),
   };
   // Whatever happens, the store's files must not stay immutable: the sandbox could not be removed.
   const cleanup = sb.cleanup;
@@ -143,6 +124,5 @@ export async function startMeter(sb: Sandbox): Promise<Meter> {
     if (readOnlyNow) await meter.readOnly(false);
     await cleanup();
   };
-  await waitFor(() => canConnect(sb.ports.edge), "the edge to listen");
   return meter;
 }

@@ -9,13 +9,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { makeTestCerts, serverCertFiles } from "../harness/certs.ts";
+import { serverCertFiles } from "../harness/certs.ts";
+import { type MeterEnv, startMeter } from "../harness/meter.ts";
 import { providerProcessArgv } from "../harness/provider-process.ts";
-import { BUN, canConnect, makeSandbox, portsToml, type Sandbox, waitFor } from "../harness/sandbox.ts";
-import { UNHEALTHY_TTL_MS } from "../../core/proxy/health-cache.ts";
+import { BUN, canConnect, waitFor } from "../harness/sandbox.ts";
 import { abandonHandshake, bunRequest } from "./_bun-request.ts";
 import { now, type Outcome } from "./_load.ts";
-import { type Meter, startMeter } from "./_meter.ts";
+import { type Meter, startChaosMeter } from "./_meter.ts";
 import { type ChaosSummary, summarise } from "./_summary.ts";
 
 export interface ChaosOptions {
@@ -51,7 +51,6 @@ export interface ChaosResult {
 const HERE = import.meta.dir;
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
-  const sb = makeSandbox("hm-chaos-");
   const t0 = now();
   const timeline: string[] = [];
   const mark = (what: string) => {
@@ -62,8 +61,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const kills: number[] = [];
   const hangs: Array<{ from: number; to: number }> = [];
   const clients: Subprocess[] = [];
+  const { meter, bundle, providerPort } = await startWorld();
+  const { env } = meter;
+  const { sb } = env;
   try {
-    const { meter, bundle, providerPort } = await startWorld(sb);
     mark(`edge pid ${meter.edge.pid}, daemon pid ${meter.daemon!.pid}, provider on ${providerPort}`);
 
     const outcomes: Outcome[] = [];
@@ -149,7 +150,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // A client that gives up mid-handshake must not lose its metering: this process abandons
       // one, then its next requests must each be metered (a row each: the summary's targets).
       await waitFor(() => meter.healthy(), "the daemon to answer again");
-      await Bun.sleep(UNHEALTHY_TTL_MS + 100); // the edge's "unhealthy" from the hang expires
+      // The edge's "unhealthy" from the hang expires: the load's next connection is chained again.
+      const chainedBefore = chained(env);
+      await waitFor(() => chained(env) > chainedBefore, "the edge to chain a connection to the daemon again");
       await abandonHandshake(sb.ports.edge);
       mark("this process abandoned a TLS handshake (half a ClientHello, then gone)");
       for (let i = 0; i < 5; i++) outcomes.push(await bunRequest({ edgePort: sb.ports.edge, sseEvents: o.sseEvents, sseGapMs: o.sseGapMs }, ca, "after-abandon", `abandon-${round}-${i}`, "json"));
@@ -171,7 +174,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     return { summary, timeline, readOnlyFault, refusedTakenPort, portsKept, unexpectedExits: meter.unexpectedExits, storeErrors, fifoNoted };
   } finally {
     for (const c of clients) if (c.exitCode === null) process.kill(c.pid, "SIGKILL");
-    await sb.cleanup();
+    await env.stop();
   }
 }
 
@@ -182,19 +185,27 @@ export interface World {
   bundle: string;
 }
 
-/** The fake provider, the config pointing api.anthropic.com at it, the edge and a healthy daemon. */
-export async function startWorld(sb: Sandbox): Promise<World> {
-  const certs = await makeTestCerts(sb.root);
-  const files = serverCertFiles(sb.root);
-  const provider = sb.spawn(providerProcessArgv(files.cert, files.key, { via: true }), { stderr: "inherit" });
-  const providerPort = (JSON.parse((await readLine(provider)) ?? "{}") as { port: number }).port;
-  sb.writeConfig(`${portsToml(sb.ports)}\n[upstream]\nca_file = "${certs.caPath}"\n[upstream.resolve]\n"api.anthropic.com" = "127.0.0.1:${providerPort}"\n`);
-  const meter = await startMeter(sb);
-  if (!(await meter.startDaemon())) throw new Error("the daemon did not start");
-  // Clients trust the provider's CA (tunnelled) and the meter's (metered), as a set-up user does.
-  const bundle = join(sb.root, "bundle.pem");
-  writeFileSync(bundle, certs.caPem + readFileSync(join(sb.meterHome, "ca.pem"), "utf8"));
-  return { meter, providerPort, bundle };
+/** Connections the edge has chained to a daemon that answered. */
+const chained = (env: MeterEnv) => env.logEvents("edge.log").filter((l) => l.event === "edge.chained").length;
+
+/** The provider (a process of its own), the config pointing api.anthropic.com at it, the edge and a healthy daemon. */
+export async function startWorld(): Promise<World> {
+  const env = await startMeter({ prefix: "hm-chaos-", fake: false, daemon: false, edge: false });
+  try {
+    const files = serverCertFiles(env.sb.root);
+    const provider = env.sb.spawn(providerProcessArgv(files.cert, files.key, { via: true }), { stderr: "inherit" });
+    const providerPort = (JSON.parse((await readLine(provider)) ?? "{}") as { port: number }).port;
+    env.writeConfig({ resolve: { "api.anthropic.com": providerPort } });
+    const meter = await startChaosMeter(env);
+    if (!(await meter.startDaemon())) throw new Error("the daemon did not start");
+    // Clients trust the provider's CA (tunnelled) and the meter's (metered), as a set-up user does.
+    const bundle = join(env.sb.root, "bundle.pem");
+    writeFileSync(bundle, env.certs.caPem + env.ourCaPem);
+    return { meter, providerPort, bundle };
+  } catch (err) {
+    await env.stop();
+    throw err;
+  }
 }
 
 async function readLine(p: Subprocess): Promise<string | null> {

@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { makeSandbox, type Sandbox, waitFor } from "../harness/sandbox.ts";
+import { type MeterEnv, STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { runChaos, startWorld } from "./_scenario.ts";
 import { HANG_BUDGET_MS, summaryTable } from "./_summary.ts";
 
@@ -10,10 +8,10 @@ import { HANG_BUDGET_MS, summaryTable } from "./_summary.ts";
 // real processes, Bun, Node and curl clients through the edge, and every fault once. Plus two
 // faults on their own, each a bug this suite found.
 
-let sb: Sandbox | undefined;
+let env: MeterEnv | undefined;
 afterEach(async () => {
-  await sb?.cleanup();
-  sb = undefined;
+  await env?.stop();
+  env = undefined;
 });
 
 async function curlThroughEdge(edgePort: number, bundle: string, query: string, opts: { maxTime?: string } = {}): Promise<{ code: number; out: string }> {
@@ -64,35 +62,26 @@ describe("chaos, short form", () => {
 
 describe("faults on their own", () => {
   test("with [upstream] resolve, the edge tunnels a metered host to the mapped address while the daemon is down", async () => {
-    sb = makeSandbox("hm-chaos-");
-    const { meter, bundle } = await startWorld(sb);
+    const { meter, bundle } = await startWorld();
+    env = meter.env;
     await meter.stop();
-    const { code, out } = await curlThroughEdge(sb.ports.edge, bundle, "");
+    const { code, out } = await curlThroughEdge(env.sb.ports.edge, bundle, "");
     expect(code).toBe(0);
     // The provider saw the edge itself connect: tunnelled, not metered, and answered.
     expect(out).toContain("x-chaos-via: edge");
     expect(out).toContain('"id":"msg_single"');
-  }, 60_000);
+  }, STARTUP_HOOK_MS);
 
   test("a client that drops a stream half-way: the daemon ends the exchange, records it incomplete and lets the upstream go", async () => {
-    sb = makeSandbox("hm-chaos-");
-    const { meter, bundle } = await startWorld(sb);
+    const { meter, bundle } = await startWorld();
+    env = meter.env;
     // curl gives up after 1 s of a stream that would last 50 s.
-    const { code, out } = await curlThroughEdge(sb.ports.edge, bundle, "?sse=1000&gap=50", { maxTime: "1" });
+    const { code, out } = await curlThroughEdge(env.sb.ports.edge, bundle, "?sse=1000&gap=50", { maxTime: "1" });
     expect(code).toBe(28);
     expect(out).toContain("x-chaos-via: daemon");
-    const db = join(sb.meterHome, "db.sqlite");
-    const row = await waitFor(() => {
-      const d = new Database(db, { readonly: true });
-      try {
-        return d.query("SELECT tokens_complete, note FROM requests WHERE user_agent = 'chaos/single'").get() as { tokens_complete: number; note: string | null } | null;
-      } finally {
-        d.close();
-      }
-    }, "the row of the abandoned stream", 10_000);
+    const row = await env.waitRow((r) => r.user_agent === "chaos/single", "the row of the abandoned stream");
     expect(row.tokens_complete).toBe(0);
-    const log = readFileSync(join(sb.meterHome, "daemon.log"), "utf8");
-    expect(log).toContain("client closed the connection mid-exchange");
+    expect(readFileSync(env.path("daemon.log"), "utf8")).toContain("client closed the connection mid-exchange");
     expect(meter.unexpectedExits).toEqual([]);
-  }, 60_000);
+  }, STARTUP_HOOK_MS);
 });

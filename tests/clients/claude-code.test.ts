@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { type FakeConn, type FakeRequest, sseEvent } from "../harness/fake-provider.ts";
 import { readLog } from "../harness/edge-process.ts";
 import { repoRoot } from "../harness/sandbox.ts";
-import { type MeterEnv, type Row, startMeter } from "../capture-e2e/_meter.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, type Row, startCapture } from "../capture-e2e/_meter.ts";
 
 const CLAUDE = join(repoRoot, "node_modules/.bin/claude");
 // A model Claude Code and the bundled price data both price.
@@ -57,10 +58,10 @@ function anthropicFake(req: FakeRequest, conn: FakeConn): void {
   json(conn, "404 Not Found", { type: "error", error: { type: "not_found_error", message: `Not found: ${path}` } });
 }
 
-let env: MeterEnv;
+let env: CaptureEnv;
 beforeAll(async () => {
-  env = await startMeter({ script: anthropicFake });
-}, 60_000);
+  env = await startCapture({ script: anthropicFake });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 interface ClaudeResult {

@@ -3,7 +3,8 @@
 // must leave a row with exactly the tokens the fake provider sent.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type MeterEnv, rowTokens, startMeter } from "../capture-e2e/_meter.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, rowTokens, startCapture } from "../capture-e2e/_meter.ts";
 import { fixtureCase, serveFixtures } from "../capture-e2e/_serve.ts";
 
 // Prints the usage requests' caller saw: the JSON body's, or the last SSE event carrying one.
@@ -30,10 +31,10 @@ const CASES = [
   { fixture: "openai-chat-stream.sse", url: "https://api.openai.com/v1/chat/completions", mode: "stream" },
 ] as const;
 
-let env: MeterEnv;
+let env: CaptureEnv;
 beforeAll(async () => {
-  env = await startMeter({ script: serveFixtures });
-}, 60_000);
+  env = await startCapture({ script: serveFixtures });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 describe("python3-requests through the edge", () => {

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { TokenCounts } from "../../core/usage/types.ts";
-import { type MeterEnv, type Row, rowTokens, startMeter } from "../capture-e2e/_meter.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, type Row, rowTokens, startCapture } from "../capture-e2e/_meter.ts";
 import { fixtureCase, serveFixtures } from "../capture-e2e/_serve.ts";
 
 type Usage = Record<string, number | null | undefined | Record<string, number>>;
@@ -38,10 +39,10 @@ const CASES: SdkCase[] = [
   { sdk: "genai", mode: "stream", fixture: "gemini-stream.sse", client: "google-genai-sdk", fromSdk: genaiUsage },
 ];
 
-let env: MeterEnv;
+let env: CaptureEnv;
 beforeAll(async () => {
-  env = await startMeter({ script: serveFixtures });
-}, 60_000);
+  env = await startCapture({ script: serveFixtures });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 describe("official SDKs through the edge", () => {

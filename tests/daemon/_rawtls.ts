@@ -1,7 +1,7 @@
 // A raw TLS client (run under node, whose tls.connect({socket}) layers TLS over a CONNECT
 // tunnel): sends exact bytes in steps and returns exactly what came back.
 
-import type { DaemonEnv } from "./_env.ts";
+import type { MeterEnv } from "../harness/meter.ts";
 
 export type Step = { send: string } | { until: string };
 
@@ -43,7 +43,7 @@ setTimeout(() => { console.error('timeout; got ' + JSON.stringify(got.toString('
 `;
 
 /** Runs the steps via the proxy on `proxyPort`, or directly to the fake provider when null. */
-export async function rawTls(env: DaemonEnv, proxyPort: number | null, steps: Step[], opts: { ca?: string; endAfter?: boolean } = {}): Promise<Buffer> {
+export async function rawTls(env: MeterEnv, proxyPort: number | null, steps: Step[], opts: { ca?: string; endAfter?: boolean } = {}): Promise<Buffer> {
   const cfg = {
     proxy: proxyPort !== null,
     port: proxyPort ?? env.fake.port,
@@ -52,7 +52,7 @@ export async function rawTls(env: DaemonEnv, proxyPort: number | null, steps: St
     steps,
     endAfter: opts.endAfter ?? false,
   };
-  const r = await env.run(["node", "-e", SCRIPT], { RAW_CFG: JSON.stringify(cfg) });
+  const r = await env.run(["node", "-e", SCRIPT], { env: { RAW_CFG: JSON.stringify(cfg) } });
   if (r.code !== 0) throw new Error(`raw tls client exited ${r.code}: ${r.stderr}`);
   return Buffer.from(r.stdout, "base64");
 }

@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { anthropicJson, anthropicSseEvents, chunk, type FakeConn, type FakeRequest, SSE_HEAD } from "../harness/fake-provider.ts";
 import { waitFor } from "../harness/sandbox.ts";
-import { type DaemonEnv, eventName, MSG_BODY, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { eventName, MSG_BODY } from "./_env.ts";
 
 const STREAM_BEATS = 20;
 
@@ -25,10 +26,10 @@ async function script(req: FakeRequest, conn: FakeConn): Promise<void> {
   conn.write(chunk(end!) + chunk(""));
 }
 
-let env: DaemonEnv;
+let env: MeterEnv;
 beforeAll(async () => {
-  env = await startDaemonEnv({ script });
-}, 60_000);
+  env = await startMeter({ prefix: "hm-daemon-", fake: { script } });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 function curl(cwd: string, ua: string, query = ""): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -3,24 +3,28 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { anthropicJson } from "../harness/fake-provider.ts";
-import { type DaemonEnv, MSG_BODY, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { MSG_BODY } from "./_env.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 let n = 0;
 
 beforeAll(async () => {
   // Every request gets distinct token counts so each row is traceable to one client run.
-  env = await startDaemonEnv({
-    script: (req, c) => {
-      const seq = Number(req.headers.find(([k]) => k.toLowerCase() === "x-seq")?.[1] ?? 0);
-      c.write(anthropicJson({ input: 1000 + seq, output: 2000 + seq }));
+  env = await startMeter({
+    prefix: "hm-daemon-",
+    fake: {
+      script: (req, c) => {
+        const seq = Number(req.headers.find(([k]) => k.toLowerCase() === "x-seq")?.[1] ?? 0);
+        c.write(anthropicJson({ input: 1000 + seq, output: 2000 + seq }));
+      },
     },
   });
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 async function expectRow(seq: number): Promise<void> {
-  const row = await import("../harness/sandbox.ts").then(({ waitFor }) => waitFor(() => env.rows().find((r) => r.input_tokens === 1000 + seq), `row for seq ${seq}`));
+  const row = await env.waitRow((r) => r.input_tokens === 1000 + seq, `row for seq ${seq}`);
   expect(row.output_tokens).toBe(2000 + seq);
   expect(row.provider).toBe("anthropic");
   expect(row.model).toBe("claude-sonnet-4-20250514");
@@ -65,7 +69,7 @@ c.on('connect', (res, socket) => {
 });
 c.on('error', (e) => { console.error(e.message); process.exit(4); });
 c.end();`;
-      const r = await env.run(["node", "-e", script], { NODE_EXTRA_CA_CERTS: env.ourCaPath });
+      const r = await env.run(["node", "-e", script], { env: { NODE_EXTRA_CA_CERTS: env.ourCaPath } });
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).usage.output_tokens).toBe(2000 + seq);
@@ -79,7 +83,7 @@ import requests, sys
 r = requests.post(${JSON.stringify(URL)}, data=${JSON.stringify(MSG_BODY)}, headers={'x-seq': '${seq}', 'content-type': 'application/json'},
                   proxies={'https': 'http://127.0.0.1:${port()}'})
 sys.stdout.write(r.text)`;
-      const r = await env.run(["/usr/bin/python3", "-c", script], { REQUESTS_CA_BUNDLE: env.ourCaPath });
+      const r = await env.run(["/usr/bin/python3", "-c", script], { env: { REQUESTS_CA_BUNDLE: env.ourCaPath } });
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).usage.input_tokens).toBe(1000 + seq);

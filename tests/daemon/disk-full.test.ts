@@ -9,13 +9,14 @@
 // every request in that second went raw) is pinned in tests/store/disk-full.test.ts.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { anthropicBody, type FakeProvider, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
-import { BUN, canConnect, makeSandbox, portsToml, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
-import { healthy, MSG_BODY } from "./_env.ts";
+import { EDGE_SOURCE } from "../harness/edge-process.ts";
+import { anthropicBody } from "../harness/fake-provider.ts";
+import { type MeterEnv, METER_SOURCE, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { waitFor } from "../harness/sandbox.ts";
+import { MSG_BODY } from "./_env.ts";
 
 const which = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
 
@@ -37,44 +38,32 @@ const QUEUED = 2000;
 const CONNECTIONS = 16;
 const BODY = "b".repeat(40_000);
 
-let sb: Sandbox;
-let fake: FakeProvider;
-let daemon: Subprocess;
-let caPath: string;
-/** A path in the daemon's mount namespace, seen through /proc (plain files only: SQLite resolves the link). */
-const inside = (p: string) => `/proc/${daemon.pid}/root${join(sb.meterHome, p)}`;
+let env: MeterEnv;
 
 beforeAll(async () => {
   if (!canMount) return;
-  sb = makeSandbox("hm-diskfull-");
-  const certs = await makeTestCerts(sb.root);
   const body = anthropicBody({ input: 10, output: 1 }).replace("hello from fake", BODY);
-  fake = startFakeProvider({ cert: certs.cert, key: certs.key, script: (_req, c) => c.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`) });
-  const config = join(sb.root, "config.toml");
-  writeFileSync(config, `${portsToml(sb.ports)}[capture]\nbody_capture = true\n[upstream]\nca_file = "${certs.caPath}"\n[upstream.resolve]\n"api.anthropic.com" = "127.0.0.1:${fake.port}"\n`);
-  // unshare and sh exec: the pid is the daemon's, and its end takes the namespace and the tmpfs along.
-  const mountThenRun = `mount -t tmpfs -o size=256m,mode=0700 hm-diskfull "$HALTON_METER_HOME" && cp "$0" "$HALTON_METER_HOME/config.toml" && exec "$1" "$2" daemon`;
-  daemon = sb.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", mountThenRun, config, BUN, join(repoRoot, "cmd/halton-meter.ts")]);
-  await waitFor(() => healthy(sb.ports.api), "daemon /health", 20_000);
-  sb.spawn(["nsenter", "-t", String(daemon.pid), "-m", BUN, join(repoRoot, "cmd/edge.ts")]);
-  await waitFor(() => canConnect(sb.ports.edge), "edge port");
-  caPath = join(sb.root, "meter-ca.pem");
-  writeFileSync(caPath, readFileSync(inside("ca.pem")));
-}, 60_000);
-afterAll(async () => {
-  fake?.stop();
-  await sb?.cleanup();
-});
+  const answer = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  env = await startMeter({ prefix: "hm-diskfull-", fake: { script: (_req, c) => c.write(answer) }, hosts: ["api.anthropic.com"], toml: "[capture]\nbody_capture = true\n", daemon: false, edge: false });
+  // The config is copied aside, the home is mounted over, and the config copied back; unshare
+  // and sh exec, so the pid is the daemon's, and its end takes the namespace and the tmpfs along.
+  const aside = join(env.sb.root, "config.toml");
+  const mountThenRun = `cp "$HALTON_METER_HOME/config.toml" "$0" && mount -t tmpfs -o size=256m,mode=0700 hm-diskfull "$HALTON_METER_HOME" && cp "$0" "$HALTON_METER_HOME/config.toml" && exec "$@"`;
+  // Paths in the daemon's mount namespace are seen through /proc (plain files only: SQLite resolves the link).
+  const daemon = await env.startDaemon({ argv: ["unshare", "-m", "--propagation", "private", "sh", "-c", mountThenRun, aside, ...METER_SOURCE, "daemon"], homeSeenAs: (pid) => `/proc/${pid}/root${env.sb.meterHome}` });
+  await env.startEdge({ argv: ["nsenter", "-t", String(daemon.pid), "-m", ...EDGE_SOURCE] });
+}, STARTUP_HOOK_MS);
+afterAll(() => env?.stop());
 
 /** Whether the daemon has stored `n` rows, asked through its own API: ids count up from 1 with no gaps here. */
 async function stored(n: number): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${sb.ports.api}/v1/requests?after=${n - 1}&limit=1`);
+  const res = await fetch(`http://127.0.0.1:${env.sb.ports.api}/v1/requests?after=${n - 1}&limit=1`);
   return ((await res.json()) as { rows: unknown[] }).rows.length > 0;
 }
 
 /** `n` requests through the edge (or `port`) on one curl (one keep-alive connection); the status of each. */
-async function curl(n: number, port = sb.ports.edge): Promise<string[]> {
-  const one = ["--cacert", caPath, "-x", `http://127.0.0.1:${port}`, "-o", "/dev/null", "-w", "%{http_code}\\n", "-H", "content-type: application/json", "-d", MSG_BODY, "https://api.anthropic.com/v1/messages"];
+async function curl(n: number, port = env.sb.ports.edge): Promise<string[]> {
+  const one = ["--cacert", env.ourCaPath, "-x", `http://127.0.0.1:${port}`, "-o", "/dev/null", "-w", "%{http_code}\\n", "-H", "content-type: application/json", "-d", MSG_BODY, "https://api.anthropic.com/v1/messages"];
   const argv = ["curl", "-sS", "--max-time", "20", ...one];
   for (let i = 1; i < n; i++) argv.push("--next", ...one);
   const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -103,15 +92,15 @@ test("a full disk: proxying holds, and every queued row and every later row is s
   // Like the systemd suite, this needs root and mount namespaces (`unshare -m`): a real small disk.
   expect({ canMountTmpfs: canMount }).toEqual({ canMountTmpfs: true });
   // The first exchange warms the daemon up (workers, leaf), straight to it: the edge would not wait.
-  expect(await curl(1, sb.ports.internal)).toEqual(["200"]);
+  expect(await curl(1, env.sb.ports.internal)).toEqual(["200"]);
   await waitFor(() => stored(1), "the first row");
 
-  fillDisk(inside("filler"));
+  fillDisk(env.path("filler"));
   const during = (await Promise.all(Array.from({ length: CONNECTIONS }, () => curl(QUEUED / CONNECTIONS)))).flat();
   expect(during.filter((c) => c !== "200")).toEqual([]);
   expect(await stored(2)).toBe(false);
   // The edge's word is per connection: chained (its requests metered) or passed by (answered raw).
-  const lines = () => (existsSync(inside("edge.log")) ? readFileSync(inside("edge.log"), "utf8") : "").split("\n");
+  const lines = () => (existsSync(env.path("edge.log")) ? readFileSync(env.path("edge.log"), "utf8") : "").split("\n");
   const chained = () => lines().filter((l) => l.includes('"edge.chained"')).length;
   const passedBy = () => lines().filter((l) => l.includes('"edge.passthrough"')).length;
   await waitFor(() => chained() + passedBy() === CONNECTIONS, "the edge's word on each connection");
@@ -130,7 +119,7 @@ test("a full disk: proxying holds, and every queued row and every later row is s
       if (caughtUp) extra++;
     }
   });
-  rmSync(inside("filler"));
+  rmSync(env.path("filler"));
   try {
     await waitFor(async () => (caughtUp = await stored(queued)), "the queued rows", 60_000);
   } finally {

@@ -3,18 +3,19 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { anthropicBody } from "../harness/fake-provider.ts";
-import { type DaemonEnv, MSG_BODY, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { MSG_BODY } from "./_env.ts";
 import { rawTls } from "./_rawtls.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 
 // Odd casing, duplicate headers, irregular whitespace, a header with an empty value: all must survive.
 const RESPONSE_BODY = anthropicBody({ input: 77, output: 88 });
 const RESPONSE = `HTTP/1.1 200 OK\r\ncontent-TYPE: application/json\r\nanthropic-ratelimit-requests-limit:   50 \r\nX-Dup: a\r\nx-dup: b\r\nX-Empty:\r\nContent-Length: ${Buffer.byteLength(RESPONSE_BODY)}\r\n\r\n${RESPONSE_BODY}`;
 
 beforeAll(async () => {
-  env = await startDaemonEnv({ script: (_r, c) => c.write(RESPONSE) });
-}, 30_000);
+  env = await startMeter({ prefix: "hm-daemon-", fake: { script: (_r, c) => c.write(RESPONSE) } });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 const REQ_HEAD =

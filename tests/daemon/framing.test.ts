@@ -5,25 +5,29 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeRequest, anthropicChunked, anthropicJson } from "../harness/fake-provider.ts";
-import { type DaemonEnv, MSG_BODY, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { MSG_BODY } from "./_env.ts";
 import { rawTls } from "./_rawtls.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 const hdr = (r: FakeRequest, k: string) => r.headers.find(([n]) => n.toLowerCase() === k)?.[1];
 
 beforeAll(async () => {
-  env = await startDaemonEnv({
-    script: (req, c) => {
-      if (hdr(req, "upgrade")) {
-        c.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: fake\r\n\r\n`);
-        c.echoRaw();
-        return;
-      }
-      const seq = Number(hdr(req, "x-seq") ?? 0);
-      c.write(hdr(req, "x-chunked") ? anthropicChunked({ input: 3000 + seq, output: 4000 + seq }) : anthropicJson({ input: 3000 + seq, output: 4000 + seq }));
+  env = await startMeter({
+    prefix: "hm-daemon-",
+    fake: {
+      script: (req, c) => {
+        if (hdr(req, "upgrade")) {
+          c.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: fake\r\n\r\n`);
+          c.echoRaw();
+          return;
+        }
+        const seq = Number(hdr(req, "x-seq") ?? 0);
+        c.write(hdr(req, "x-chunked") ? anthropicChunked({ input: 3000 + seq, output: 4000 + seq }) : anthropicJson({ input: 3000 + seq, output: 4000 + seq }));
+      },
     },
   });
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 const curl = (...a: string[]) => env.run(["curl", "-sS", "--suppress-connect-headers", "--cacert", env.ourCaPath, "-x", `http://127.0.0.1:${env.sb.ports.internal}`, ...a]);
@@ -71,8 +75,11 @@ test("100 requests on one keep-alive client connection: all answered, 100 rows",
   // Rows are committed in batches: count this test's own rows, not the table (the previous
   // tests' rows may still be on their way).
   await env.waitRows(100, (x) => x.input_tokens === 3500);
-  await Bun.sleep(100); // one more flush interval or more: a duplicate would show up now
-  expect(env.rows().filter((x) => x.input_tokens === 3500).length).toBe(100);
+  // One request more, after them: rows are written in order, so once its row is in, a duplicate
+  // of any of the hundred would be too.
+  expect((await curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "x-seq: 501", "-d", MSG_BODY, URL)).stdout).toBe("200");
+  await env.waitRow((x) => x.input_tokens === 3501, "the row of the request after them");
+  expect(env.rows((x) => x.input_tokens === 3500).length).toBe(100);
 });
 
 test("WebSocket: upgrade, 101, frames echoed through the daemon", async () => {

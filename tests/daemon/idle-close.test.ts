@@ -6,13 +6,11 @@
 // writes unasked on an idle connection (a stray 408) has it retired, not handed to a request.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { rssBytes } from "../harness/edge-process.ts";
-import { anthropicJson, type FakeProvider, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
-import { BUN, makeSandbox, portsToml, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
-import { healthy, MSG_BODY } from "./_env.ts";
+import { anthropicJson, type FakeProvider } from "../harness/fake-provider.ts";
+import { type FakeOptions, type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { waitFor } from "../harness/sandbox.ts";
+import { MSG_BODY } from "./_env.ts";
 import { KeepAliveClient } from "./_keepalive-client.ts";
 import { fdCount, tcpStates } from "./_proc-sockets.ts";
 
@@ -32,39 +30,27 @@ const ANSWER = anthropicJson({ input: 1, output: 1 });
 const ANSWER_BYTES = Buffer.byteLength(ANSWER, "latin1");
 const request = (host: string) => `POST /v1/messages HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: idle-close\r\nContent-Type: application/json\r\nContent-Length: ${MSG_BODY.length}\r\n\r\n${MSG_BODY}`;
 
-let sb: Sandbox;
+let env: MeterEnv;
 /** Behind api.anthropic.com: closes idle connections. Behind api.openai.com: writes a stray 408 on them. */
 let provider: FakeProvider;
 let stray: FakeProvider;
-let daemon: Subprocess;
 let ourCa: string;
 
 beforeAll(async () => {
-  sb = makeSandbox("hm-idle-close-");
-  const certs = await makeTestCerts(sb.root);
-  const idleProvider = (then: "close" | "stray") => startFakeProvider({ cert: certs.cert, key: certs.key, record: false, script: (_r, c) => c.write(ANSWER), idle: { ms: PROVIDER_IDLE_MS, then } });
-  provider = idleProvider("close");
-  stray = idleProvider("stray");
-  const resolve = `"api.anthropic.com" = "127.0.0.1:${provider.port}"\n"api.openai.com" = "127.0.0.1:${stray.port}"\n`;
-  sb.writeConfig(`${portsToml(sb.ports)}[upstream]\nca_file = "${certs.caPath}"\n[upstream.resolve]\n${resolve}`);
-  daemon = sb.spawn([BUN, join(repoRoot, "cmd/halton-meter.ts"), "daemon"]);
-  await waitFor(() => healthy(sb.ports.api), "daemon /health", 20_000);
-  const caPath = join(sb.meterHome, "ca.pem");
-  await waitFor(() => existsSync(caPath), "ca.pem");
-  ourCa = readFileSync(caPath, "utf8");
-}, 30_000);
-afterAll(async () => {
-  provider?.stop();
-  stray?.stop();
-  await sb?.cleanup();
-});
+  const idleProvider = (then: "close" | "stray"): FakeOptions => ({ record: false, script: (_r, c) => c.write(ANSWER), idle: { ms: PROVIDER_IDLE_MS, then } });
+  env = await startMeter({ prefix: "hm-idle-close-", fake: idleProvider("close"), hosts: ["api.anthropic.com"], fakeFor: { "api.openai.com": idleProvider("stray") }, edge: false });
+  provider = env.fake;
+  stray = env.fakes["api.openai.com"]!;
+  ourCa = env.ourCaPem;
+}, STARTUP_HOOK_MS);
+afterAll(() => env?.stop());
 
 /** The daemon's sockets of this test: clients on its internal port, upstreams to the provider. */
-const proxySockets = () => tcpStates(daemon.pid, [sb.ports.internal, provider.port]);
+const proxySockets = () => tcpStates(env.daemon.pid, [env.sb.ports.internal, provider.port]);
 
 /** One wave: `clients` keep-alive connections in parallel, `each` exchanges on each; the status lines. */
 async function wave(host = "api.anthropic.com", clients = CLIENTS, each = PER_CLIENT): Promise<string[]> {
-  const conns = await Promise.all(Array.from({ length: clients }, () => KeepAliveClient.open(sb.ports.internal, ourCa, host)));
+  const conns = await Promise.all(Array.from({ length: clients }, () => KeepAliveClient.open(env.sb.ports.internal, ourCa, host)));
   const statuses = await Promise.all(
     conns.map(async (c) => {
       const got: string[] = [];
@@ -88,7 +74,7 @@ async function quiet(): Promise<void> {
 const mb = (bytes: number | null) => Math.round((bytes ?? 0) / 2 ** 20);
 
 test(`${WAVES * CLIENTS * PER_CLIENT} exchanges, the provider closing idle connections after ${PROVIDER_IDLE_MS} ms: no CLOSE_WAIT, fds and RSS flat`, async () => {
-  const pid = daemon.pid;
+  const pid = env.daemon.pid;
   const fdsAtStart = fdCount(pid);
   const rssAtStart = rssBytes(pid);
   const statuses: string[] = [];

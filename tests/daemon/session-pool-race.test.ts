@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import { memoryLog } from "../../core/log/jsonl.ts";
 import { MitmSession } from "../../core/mitm/session.ts";
 import { UpstreamPool } from "../../core/mitm/upstream.ts";
+import { Dialer } from "../../core/proxy/dialer.ts";
 import { Outbox } from "../../core/proxy/outbox.ts";
 import { idleEvents, type Sock } from "../../core/proxy/sockets.ts";
 import { freePort, waitFor } from "../harness/sandbox.ts";
@@ -45,7 +46,7 @@ function fakeClient() {
 async function firstRequest(closeWhile: "waiting" | "after") {
   const host = "api.example.test";
   // Nothing listens there: a fresh dial is refused at once, on loopback.
-  const pool = new UpstreamPool({ resolve: { [host]: `127.0.0.1:${freePort()}` }, caFile: "", proxy: "", connectTimeoutMs: 1000 });
+  const pool = new UpstreamPool(new Dialer({ resolve: { [host]: `127.0.0.1:${freePort()}` }, connectTimeoutMs: 1000 }));
   const up = fakeUpstream();
   pool.release({ key: `${host}:443`, socket: up as unknown as Sock, out: new Outbox((d) => up.write(d)), reused: false, closed: false });
   let ready!: () => void;

@@ -4,27 +4,31 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SSE_HEAD, anthropicSseEvents, chunk } from "../harness/fake-provider.ts";
 import { waitFor } from "../harness/sandbox.ts";
-import { type DaemonEnv, MSG_BODY, eventName, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { MSG_BODY, eventName } from "./_env.ts";
 import { rawTls } from "./_rawtls.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 let release: () => void = () => {};
 let released = false;
 let heldRequests = 0;
 
 beforeAll(async () => {
-  env = await startDaemonEnv({
-    script: async (_req, c) => {
-      const [first, middle, last] = anthropicSseEvents({ input: 321, output: 654 });
-      c.write(SSE_HEAD + chunk(first!));
-      heldRequests++;
-      await new Promise<void>((r) => {
-        release = r;
-      });
-      c.write(chunk(middle!) + chunk(last!) + "0\r\n\r\n");
+  env = await startMeter({
+    prefix: "hm-daemon-",
+    fake: {
+      script: async (_req, c) => {
+        const [first, middle, last] = anthropicSseEvents({ input: 321, output: 654 });
+        c.write(SSE_HEAD + chunk(first!));
+        heldRequests++;
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        c.write(chunk(middle!) + chunk(last!) + "0\r\n\r\n");
+      },
     },
   });
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 test("event 1 reaches the client before the provider sends event 2; row has final usage", async () => {
@@ -84,7 +88,7 @@ test("SIGTERM during a held SSE stream: the client still gets all of it, then ex
 }, 20_000);
 
 test("SIGTERM with only an idle keep-alive client connection: the daemon exits 0 (within its grace)", async () => {
-  const e2 = await startDaemonEnv({ edge: false });
+  const e2 = await startMeter({ prefix: "hm-daemon-", edge: false });
   try {
     const res = await fetch("https://api.anthropic.com/v1/messages", { method: "POST", body: MSG_BODY, proxy: `http://127.0.0.1:${e2.sb.ports.internal}`, tls: { ca: e2.ourCaPem } } as RequestInit);
     expect(res.status).toBe(200);
@@ -97,4 +101,4 @@ test("SIGTERM with only an idle keep-alive client connection: the daemon exits 0
   } finally {
     await e2.stop();
   }
-}, 40_000);
+}, STARTUP_HOOK_MS);

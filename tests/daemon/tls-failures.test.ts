@@ -6,14 +6,14 @@
 // and a daemon restart clears them.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { BUN, repoRoot, waitFor } from "../harness/sandbox.ts";
-import { type DaemonEnv, eventName, healthy, MSG_BODY, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, METER_SOURCE, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { waitFor } from "../harness/sandbox.ts";
+import { eventName, MSG_BODY } from "./_env.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 beforeAll(async () => {
-  env = await startDaemonEnv({ edge: false });
-}, 30_000);
+  env = await startMeter({ prefix: "hm-daemon-", edge: false });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 type Bypass = { process: string; host: string; until: string; reason: string };
@@ -28,7 +28,7 @@ async function distrusting(argv: string[]): Promise<{ pid: number; code: number;
   return { pid: p.pid, code, out: out + err };
 }
 
-// One Python process: three handshakes it abandons (a reset after a whole ClientHello, a close
+// One Python process: three handshakes it abandons (a reset once a whole ClientHello is answered, a close
 // 1.3 s after one, a close halfway through one), then five real requests trusting our CA.
 const ABANDONER = `
 import socket, ssl, struct, sys, time, http.client
@@ -50,7 +50,7 @@ def wait_close(s):
     try:
         while s.recv(65536): pass
     except Exception: pass
-s = tunnel(); s.sendall(hello()); time.sleep(0.2)
+s = tunnel(); s.sendall(hello()); s.recv(1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()
 s = tunnel(); s.sendall(hello()); time.sleep(1.3); s.shutdown(socket.SHUT_WR); wait_close(s); s.close()
 h = hello(); s = tunnel(); s.sendall(h[: len(h) // 2]); s.shutdown(socket.SHUT_WR); wait_close(s); s.close()
@@ -110,19 +110,16 @@ raw.once("data", () => { const t = tls.connect({ socket: raw, servername: "api.a
 
   test("status and doctor list the bypassed processes; a daemon restart clears them", async () => {
     expect((await bypasses()).length).toBeGreaterThanOrEqual(3);
-    const cli = (args: string[]) => env.run([BUN, join(repoRoot, "cmd/halton-meter.ts"), ...args]);
+    const cli = (args: string[]) => env.run([...METER_SOURCE, ...args]);
     const status = await cli(["status"]);
     expect(status.stdout).toMatch(/tls bypass\s+pid \d+ for api\.anthropic\.com: refused our certificate \(cert-rejected\)/);
     const doctor = await cli(["doctor", "--json"]);
     const finding = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((f) => f.name === "tls-bypass");
     expect(finding?.status).toBe("warn");
     expect(finding?.detail).toContain("refused our certificate and are tunnelled raw, unmetered");
-    process.kill(env.daemon.pid, "SIGTERM");
-    await env.daemon.exited;
-    env.daemon = env.sb.spawn([BUN, join(repoRoot, "cmd/halton-meter.ts"), "daemon"]);
-    await waitFor(() => healthy(env.sb.ports.api), "the restarted daemon");
+    await env.restartDaemon();
     expect(await bypasses()).toEqual([]);
-  }, 40_000);
+  }, STARTUP_HOOK_MS);
 
   test("a ClientHello sent with the CONNECT (before our 200) cannot reach our TLS layer: the connection goes raw, bytes intact", async () => {
     // The client pipelines its hello, then finishes the handshake with whoever answers it.

@@ -6,17 +6,17 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeTestCerts } from "../harness/fake-provider.ts";
-import { BUN, makeSandbox, portsToml, repoRoot } from "../harness/sandbox.ts";
-import { type DaemonEnv, MSG_BODY, eventName, startDaemonEnv } from "./_env.ts";
+import { type MeterEnv, METER_SOURCE, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { waitFor } from "../harness/sandbox.ts";
+import { MSG_BODY, eventName } from "./_env.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 let ourSubject = "";
 
 beforeAll(async () => {
-  env = await startDaemonEnv({ edge: false });
+  env = await startMeter({ prefix: "hm-daemon-", edge: false });
   ourSubject = (await env.run(["openssl", "x509", "-in", env.ourCaPath, "-noout", "-subject", "-nameopt", "RFC2253"])).stdout.trim().replace(/^subject=/, "");
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 test("a non-intercepted host is tunnelled raw: the client sees the upstream's own certificate", async () => {
@@ -72,28 +72,32 @@ const once = () => new Promise((resolve) => {
 });
 
 test("an upstream whose certificate our ca_file does not trust: the client gets a 502 with a reason", async () => {
-  const bad = await startDaemonEnv({ edge: false, rogueUpstream: true });
+  const bad = await startMeter({ prefix: "hm-daemon-", edge: false, fake: { rogue: true } });
   try {
     const r = await bad.run(["curl", "-sS", "-i", "--cacert", bad.ourCaPath, "-x", `http://127.0.0.1:${bad.sb.ports.internal}`, "https://api.anthropic.com/v1/messages", "-d", MSG_BODY]);
     expect(r.stdout).toMatch(/\r\n\r\nHTTP\/1\.1 502 /);
     const body = r.stdout.slice(r.stdout.lastIndexOf("\r\n\r\n") + 4);
     expect(body).toMatch(/certificate|verify|trust/i);
     expect(bad.fake.requests().length).toBe(0);
+    // Logged as a TLS failure like the client side's, its side named.
+    const line = await waitFor(() => bad.logEvents().find((e) => eventName(e) === "intercept.tls_failed" && e.side === "upstream"), "the upstream's TLS failure in the log");
+    expect(line).toMatchObject({ host: "api.anthropic.com", kind: "cert-invalid" });
+    expect(String(line.reason)).toStartWith("api.anthropic.com's certificate failed verification: ");
   } finally {
     await bad.stop();
   }
-}, 30_000);
+}, STARTUP_HOOK_MS);
 
 test("a corrupt db.sqlite: startup exits non-zero, one line naming the file, no stack, file untouched", async () => {
-  const sb = makeSandbox("hm-corrupt-");
+  const m = await startMeter({ prefix: "hm-corrupt-", fake: false, daemon: false, edge: false });
+  const sb = m.sb;
   try {
-    const certs = await makeTestCerts(sb.root);
-    sb.writeConfig(`${portsToml(sb.ports)}\n[upstream]\nca_file = "${certs.caPath}"\n`);
+    m.writeConfig({ upstreamToml: `ca_file = "${m.certs.caPath}"\n` });
     const db = join(sb.meterHome, "db.sqlite");
     writeFileSync(db, Buffer.concat([Buffer.from("this is not a database\n"), Buffer.alloc(8192, 0x5a)]));
     const hash = () => createHash("sha256").update(readFileSync(db)).digest("hex");
     const before = hash();
-    const p = sb.spawn([BUN, join(repoRoot, "cmd/halton-meter.ts"), "daemon"]);
+    const p = sb.spawn([...METER_SOURCE, "daemon"]);
     const [stderr, code] = await Promise.all([new Response(p.stderr as ReadableStream).text(), p.exited]);
     expect(code).not.toBe(0);
     const lines = stderr.trim().split("\n");
@@ -103,6 +107,6 @@ test("a corrupt db.sqlite: startup exits non-zero, one line naming the file, no 
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(hash()).toBe(before);
   } finally {
-    await sb.cleanup();
+    await m.stop();
   }
 }, 30_000);

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectThrough } from "../harness/client.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
-import { BUN, canConnect, freePort, makeSandbox, portsToml, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
-import { healthy } from "./_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { canConnect, freePort, waitFor } from "../harness/sandbox.ts";
 
 // A daemon configured with `[upstream] proxy` sends its raw tunnels (hosts it does not meter)
 // through that proxy too: on a network whose only way out is a corporate proxy, a direct dial
@@ -12,31 +12,29 @@ import { healthy } from "./_env.ts";
 
 setDefaultTimeout(30_000);
 
-let sb: Sandbox;
+let env: MeterEnv;
 let echo: EchoServer;
 let tinyLog: string;
 
 beforeAll(async () => {
-  sb = makeSandbox("hm-daemon-proxy-");
   echo = echoServer();
   const tinyPort = freePort();
-  tinyLog = join(sb.root, "tinyproxy.log");
-  const conf = join(sb.root, "tinyproxy.conf");
+  env = await startMeter({ prefix: "hm-daemon-proxy-", fake: false, upstreamToml: `proxy = "http://127.0.0.1:${tinyPort}"\n`, daemon: false, edge: false });
+  tinyLog = join(env.sb.root, "tinyproxy.log");
+  const conf = join(env.sb.root, "tinyproxy.conf");
   writeFileSync(conf, [`Port ${tinyPort}`, "Listen 127.0.0.1", "Allow 127.0.0.1", `LogFile "${tinyLog}"`, "LogLevel Connect", `ConnectPort ${echo.port}`, ""].join("\n"));
-  sb.spawn(["/usr/bin/tinyproxy", "-d", "-c", conf], { stdout: "ignore", stderr: "ignore" });
+  env.sb.spawn(["/usr/bin/tinyproxy", "-d", "-c", conf], { stdout: "ignore", stderr: "ignore" });
   await waitFor(() => canConnect(tinyPort), "tinyproxy to listen");
-  sb.writeConfig(`${portsToml(sb.ports)}\n[upstream]\nproxy = "http://127.0.0.1:${tinyPort}"\n`);
-  sb.spawn([BUN, join(repoRoot, "cmd/halton-meter.ts"), "daemon"]);
-  await waitFor(() => healthy(sb.ports.api), "daemon /health");
-});
+  await env.startDaemon();
+}, STARTUP_HOOK_MS);
 
 afterAll(async () => {
   echo?.stop();
-  await sb?.cleanup();
+  await env?.stop();
 });
 
 test("a raw tunnel through the daemon leaves through the configured proxy", async () => {
-  const c = await connectThrough(sb.ports.internal, `127.0.0.1:${echo.port}`);
+  const c = await connectThrough(env.sb.ports.internal, `127.0.0.1:${echo.port}`);
   c.write("not a provider");
   expect((await c.untilText("not a provider")).toString()).toBe("not a provider");
   c.close();
@@ -45,7 +43,7 @@ test("a raw tunnel through the daemon leaves through the configured proxy", asyn
 
 test("a tunnel the proxy refuses is a 502 naming the proxy", async () => {
   const closed = freePort();
-  const c = await connectThrough(sb.ports.internal, `127.0.0.1:${closed}`).catch((e: Error) => e.message);
+  const c = await connectThrough(env.sb.ports.internal, `127.0.0.1:${closed}`).catch((e: Error) => e.message);
   expect(String(c)).toContain("502");
   expect(String(c)).toContain("refused CONNECT");
 });

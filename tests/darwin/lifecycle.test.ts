@@ -3,13 +3,13 @@
 // real edge, daemon, watchdog and userenv, and fakes of networksetup and security on PATH.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { statePaths } from "../../core/paths.ts";
 import { DEFAULT_PORTS } from "../../core/ports/index.ts";
 import { RC_BEGIN, rcEnv, renderRcBlock } from "../../core/service/rc-block.ts";
+import { queryStore } from "../harness/meter.ts";
 import { BUN, canConnect, portsToml, repoRoot, waitFor } from "../harness/sandbox.ts";
 import { type DarwinSandbox, FAKES_BIN, isRunning, makeDarwinSandbox, plistlib } from "./_fakes.ts";
 
@@ -59,14 +59,7 @@ describe("full mode on launchd", () => {
   const ours = { enabled: true, server: "127.0.0.1", port: sb.ports.edge, authenticated: false };
   // Config and CA byte for byte; the store keeps every row it had (self-tests add canary rows).
   const keep = () => [paths.config, paths.caCert, paths.caKey].map((f) => readFileSync(f, "utf8"));
-  const requestIds = () => {
-    const db = new Database(paths.db, { readonly: true });
-    try {
-      return db.query<{ id: string }, []>("SELECT id FROM requests").all().map((r) => String(r.id));
-    } finally {
-      db.close();
-    }
-  };
+  const requestIds = () => queryStore<{ id: number }>(paths.db, "SELECT id FROM requests").map((r) => String(r.id));
   const keptData = () => {
     expect(keep()).toEqual(kept);
     const now = new Set(requestIds());

@@ -1,15 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { readEffectivePorts, writeEffectivePorts } from "../../core/ports/index.ts";
-import { waitHealthy } from "../../core/service/health.ts";
 import { rcEnv, renderRcBlock } from "../../core/service/rc-block.ts";
 import { envBlock } from "../../core/tls/index.ts";
 import { echoesThrough } from "../harness/client.ts";
 import { type EdgeProcess, type LogLine, startEdgeProcess } from "../harness/edge-process.ts";
+import { type MeterEnv, startMeter } from "../harness/meter.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
-import { canConnect, freePort, makeSandbox, type Sandbox, waitFor } from "../harness/sandbox.ts";
+import { canConnect, freePort, type Sandbox, waitFor } from "../harness/sandbox.ts";
 import { EDGE_BIN, METER_BIN } from "./_dist.ts";
 
 // Issue 13, point 5, with the compiled edge and daemon: a running edge keeps the port shells
@@ -28,7 +27,7 @@ beforeAll(() => {
 });
 afterAll(() => echo.stop());
 afterEach(async () => {
-  await w?.s.cleanup();
+  await w?.env.stop();
   w = undefined;
 });
 
@@ -38,33 +37,31 @@ interface World {
   /** The edge's port: what the rc block and every tool point at. */
   port: number;
   edge: EdgeProcess;
-  daemon: Subprocess;
+  /** The meter around them: the daemon is started and restarted through it. */
+  env: MeterEnv;
 }
 
 const daemonConfig = (s: Sandbox, extra = "") => `[daemon]\n${extra}internal_port = ${s.ports.internal}\napi_port = ${s.ports.api}\n`;
 
-async function startDaemon(s: Sandbox): Promise<Subprocess> {
-  const daemon = s.spawn([METER_BIN, "daemon"], { stdout: "ignore" });
-  const health = await waitHealthy(s.ports.api, { timeoutMs: 20_000, intervalMs: 20 });
-  if (!health.ok) throw new Error(`the daemon did not become healthy: ${health.why}`);
-  return daemon;
-}
-
-async function restartDaemon(world: World): Promise<void> {
-  process.kill(world.daemon.pid, "SIGTERM");
-  await world.daemon.exited;
-  world.daemon = await startDaemon(world.s);
-}
+const restartDaemon = (world: World) => world.env.restartDaemon();
 
 /** An installed meter as init leaves it: ports recorded, the edge and the daemon running. */
 async function world(): Promise<World> {
-  const s = makeSandbox("hm-port-stability-");
-  s.writeConfig(daemonConfig(s));
-  const file = join(s.meterHome, "effective-ports.json");
-  writeEffectivePorts(file, s.ports);
-  const edge = await startEdgeProcess(s, [EDGE_BIN]);
-  w = { s, file, port: s.ports.edge, edge, daemon: await startDaemon(s) };
-  return w;
+  // Its own config (the edge port unpinned), so nothing of the meter starts by itself.
+  const env = await startMeter({ prefix: "hm-port-stability-", fake: false, daemon: false, edge: false });
+  const s = env.sb;
+  try {
+    s.writeConfig(daemonConfig(s));
+    const file = join(s.meterHome, "effective-ports.json");
+    writeEffectivePorts(file, s.ports);
+    w = { s, file, port: s.ports.edge, edge: await startEdgeProcess(s, [EDGE_BIN]), env };
+    await env.startDaemon({ argv: [METER_BIN, "daemon"] });
+    return w;
+  } catch (err) {
+    await env.stop();
+    w = undefined;
+    throw err;
+  }
 }
 
 /** The edge answers each change of effective-ports.json with one of these. */

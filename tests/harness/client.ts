@@ -1,9 +1,14 @@
-// A scriptable TCP client: write, then await bytes. For proxy transcripts on loopback.
+// The one raw TCP client of the tests: connect on loopback, write, then await bytes (a condition,
+// the server's close, or a deadline). Scripted transcripts use TestClient; a one-shot "send this,
+// collect the answer" is `exchange`; a CONNECT tunnel through a proxy is `connectThrough`.
 
 import type { Socket } from "bun";
 
+const shown = (b: Buffer) => JSON.stringify(b.toString("latin1").slice(0, 200));
+
 export class TestClient {
   buf: Buffer = Buffer.alloc(0);
+  /** The server ended the connection (FIN, close or reset). */
   closed = false;
   private waiters: Array<() => void> = [];
   readonly localPort: number;
@@ -14,6 +19,10 @@ export class TestClient {
   static connect(port: number): Promise<TestClient> {
     return new Promise((resolve, reject) => {
       let client: TestClient;
+      const gone = () => {
+        client.closed = true;
+        client.wake();
+      };
       Bun.connect({
         hostname: "127.0.0.1",
         port,
@@ -30,11 +39,10 @@ export class TestClient {
           },
           end(s) {
             s.end();
+            gone();
           },
-          close() {
-            client.closed = true;
-            client.wake();
-          },
+          close: gone,
+          error: gone,
           connectError: (_s, e) => reject(e),
         },
       }).catch(reject);
@@ -51,13 +59,19 @@ export class TestClient {
     this.socket.write(data);
   }
 
-  /** Resolves once the received bytes satisfy `pred`, or rejects on close/timeout. */
-  async until(pred: (buf: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+  /** Sends a FIN and keeps reading. */
+  halfClose(): void {
+    this.socket.shutdown();
+  }
+
+  /** Waits until the received bytes satisfy `pred`, the server closes, or `timeoutMs` passes; says which came first. */
+  async settle(pred: (buf: Buffer) => boolean, timeoutMs = 5000): Promise<"met" | "closed" | "timeout"> {
     const deadline = Date.now() + timeoutMs;
-    while (!pred(this.buf)) {
-      if (this.closed) throw new Error(`connection closed (local port ${this.localPort}); received ${JSON.stringify(this.buf.toString("latin1").slice(0, 200))}`);
+    for (;;) {
+      if (pred(this.buf)) return "met";
+      if (this.closed) return "closed";
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; received ${JSON.stringify(this.buf.toString("latin1").slice(0, 200))}`);
+      if (left <= 0) return "timeout";
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
@@ -66,6 +80,13 @@ export class TestClient {
         });
       });
     }
+  }
+
+  /** Resolves once the received bytes satisfy `pred`, or rejects on close/timeout. */
+  async until(pred: (buf: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+    const got = await this.settle(pred, timeoutMs);
+    if (got === "closed") throw new Error(`connection closed (local port ${this.localPort}); received ${shown(this.buf)}`);
+    if (got === "timeout") throw new Error(`timed out; received ${shown(this.buf)}`);
     return this.buf;
   }
 
@@ -74,17 +95,7 @@ export class TestClient {
   }
 
   async untilClosed(timeoutMs = 5000): Promise<Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for close");
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+    if ((await this.settle(() => false, timeoutMs)) === "timeout") throw new Error(`timed out waiting for close; received ${shown(this.buf)}`);
     return this.buf;
   }
 
@@ -98,14 +109,58 @@ export class TestClient {
   close(): void {
     this.socket.end();
   }
+
+  /** Stops dead (the peer sees a reset). */
+  terminate(): void {
+    this.socket.terminate();
+  }
 }
+
+export interface Outcome {
+  bytes: Buffer;
+  /** The server ended the connection before the client stopped waiting. */
+  closed: boolean;
+}
+
+export interface ExchangeOptions {
+  /** How long to wait for the server to close (default 5 s); the outcome then says closed: false. */
+  timeoutMs?: number;
+  /** Stop waiting (closed: false) as soon as the bytes satisfy this: for servers that keep the connection. */
+  until?: (got: Buffer) => boolean;
+  /** Send a FIN after the payload. */
+  halfClose?: boolean;
+  /** Keep sending this every `dribbleMs` until the server closes (slowloris). */
+  dribble?: string;
+  dribbleMs?: number;
+}
+
+/** Connects, sends `payload`, collects every byte until the server closes, `until` holds, or the deadline; then lets go. */
+export async function exchange(port: number, payload: string | Uint8Array, opts: ExchangeOptions = {}): Promise<Outcome> {
+  const c = await TestClient.connect(port);
+  c.write(payload);
+  if (opts.halfClose) c.halfClose();
+  const dribbler = opts.dribble === undefined ? undefined : setInterval(() => c.closed || c.write(opts.dribble!), opts.dribbleMs ?? 50);
+  try {
+    const got = await c.settle(opts.until ?? (() => false), opts.timeoutMs);
+    return { bytes: c.buf, closed: got === "closed" };
+  } finally {
+    clearInterval(dribbler);
+    if (!c.closed) c.terminate();
+  }
+}
+
+/** Bytes that end at the first blank line: a whole answer head. */
+export const hasHead = (b: Buffer) => b.includes("\r\n\r\n");
 
 /** CONNECT through a proxy port; resolves once the 200 arrives (answer consumed). */
 export async function connectThrough(proxyPort: number, target: string): Promise<TestClient> {
   const c = await TestClient.connect(proxyPort);
   c.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
-  const got = await c.untilText("\r\n\r\n");
-  if (!got.toString("latin1").startsWith("HTTP/1.1 200")) throw new Error(`CONNECT refused: ${got.toString("latin1")}`);
+  const got = await c.until(hasHead);
+  if (!got.toString("latin1").startsWith("HTTP/1.1 200")) {
+    c.terminate();
+    throw new Error(`CONNECT refused: ${got.toString("latin1")}`);
+  }
   c.buf = got.subarray(got.indexOf("\r\n\r\n") + 4);
   return c;
 }

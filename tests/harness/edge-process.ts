@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { rawExchange } from "./raw.ts";
-import { BUN, repoRoot, type Sandbox } from "./sandbox.ts";
+import { exchange } from "./client.ts";
+import { BUN, repoRoot, type Sandbox, STARTUP_MS } from "./sandbox.ts";
 
 export type LogLine = Record<string, unknown> & { event: string; level: string };
 
@@ -26,12 +26,19 @@ export interface EdgeProcess {
   output(): Promise<{ stdout: string; stderr: string; code: number }>;
 }
 
+/** The JSON lines of a log; a line that is not JSON (a crash's words) is kept as `{ event: "(unparsed)", line }`. */
 export function readLog(file: string): LogLine[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as LogLine);
+    .map((l) => {
+      try {
+        return JSON.parse(l) as LogLine;
+      } catch {
+        return { event: "(unparsed)", level: "", line: l };
+      }
+    });
 }
 
 /** A size line of /proc/PID/status in bytes (VmRSS: resident now; VmHWM: the most it ever was), or null once the process has gone. */
@@ -87,10 +94,10 @@ export async function startEdgeProcess(sb: Sandbox, argv: string[] = EDGE_SOURCE
     },
   };
   if (opts.waitReady !== false) {
-    const ready = await edge.waitEvent("edge.startup.ready", (l) => l.pid === proc.pid);
+    const ready = await edge.waitEvent("edge.startup.ready", (l) => l.pid === proc.pid, STARTUP_MS);
     edge.port = ready.port as number;
     if (opts.settle !== false) {
-      const answer = (await rawExchange(edge.port, "GET / HTTP/1.1\r\nHost: settle.invalid\r\n\r\n")).toString("latin1");
+      const answer = (await exchange(edge.port, "GET / HTTP/1.1\r\nHost: settle.invalid\r\n\r\n")).bytes.toString("latin1");
       if (!answer.startsWith("HTTP/1.1 400 ")) throw new Error(`the edge did not answer its settle request: ${JSON.stringify(answer.slice(0, 80))}`);
     }
   }

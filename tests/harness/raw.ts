@@ -1,36 +1,6 @@
-// Raw TCP clients and servers for transcript-style tests on loopback.
+// A raw TCP echo server for transcript-style tests on loopback (the client is ./client.ts).
 
 import type { Socket, TCPSocketListener } from "bun";
-
-/** Sends bytes, collects everything until the server closes (or timeout), returns it. */
-export function rawExchange(port: number, payload: string | Uint8Array, opts: { timeoutMs?: number; halfClose?: boolean } = {}): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => resolve(Buffer.concat(chunks)), opts.timeoutMs ?? 5000);
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      allowHalfOpen: true,
-      socket: {
-        open(s) {
-          s.write(payload);
-          if (opts.halfClose) s.shutdown();
-        },
-        data(_s, d) {
-          chunks.push(Buffer.from(d));
-        },
-        close() {
-          clearTimeout(timer);
-          resolve(Buffer.concat(chunks));
-        },
-        end(s) {
-          s.end();
-        },
-        connectError: (_s, e) => reject(e),
-      },
-    }).catch(reject);
-  });
-}
 
 export interface EchoServer {
   port: number;

@@ -75,6 +75,14 @@ export function makeSandbox(prefix = "hm-test-"): Sandbox {
   return sandbox;
 }
 
+/**
+ * How long the daemon or the edge may take to come up. Generous on purpose: on a loaded 2-core
+ * machine a daemon from source has taken over 20 s. A hook that starts a meter allows
+ * STARTUP_HOOK_MS (certificates and fakes come first).
+ */
+export const STARTUP_MS = 60_000;
+export const STARTUP_HOOK_MS = STARTUP_MS + 30_000;
+
 /** Polls until `check` is truthy; for readiness only, never to assert a duration. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -2,74 +2,21 @@
 // processes (from source), with extra config (a short head timeout, a small connection limit,
 // body capture). Plus what every corpus ends with: both still serve, and stayed small.
 
-import { Database } from "bun:sqlite";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { procStatusBytes, rssBytes } from "../harness/edge-process.ts";
-import { type FakeProvider, type Script, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
-import { BUN, canConnect, makeSandbox, repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
-import { configText, healthy } from "../daemon/_env.ts";
+import type { Script } from "../harness/fake-provider.ts";
+import { healthy, type MeterEnv, type Row, startMeter } from "../harness/meter.ts";
 
-export interface HostileEnv {
-  sb: Sandbox;
-  fake: FakeProvider;
-  daemon: Subprocess;
-  edge: Subprocess;
-  ourCaPath: string;
-  rows(): Array<Record<string, unknown>>;
+export interface HostileEnv extends MeterEnv {
   /** Waits for the row whose User-Agent is `ua`. */
-  rowFor(ua: string): Promise<Record<string, unknown>>;
-  db<T>(sql: string): T[];
-  logEvents(): Array<Record<string, unknown>>;
-  stop(): Promise<void>;
+  rowFor(ua: string): Promise<Row>;
 }
 
 /** The resident-memory bound after a corpus: generous, it catches unbounded buffering, not bloat. */
 export const RSS_BOUND = 250 * 1024 * 1024;
 
 export async function startHostileEnv(opts: { script?: Script; extraToml?: string } = {}): Promise<HostileEnv> {
-  const sb = makeSandbox("hm-hostile-");
-  const certs = await makeTestCerts(sb.root);
-  const fake = startFakeProvider({ cert: certs.cert, key: certs.key, script: opts.script });
-  sb.writeConfig(`${configText(sb, certs.caPath, fake.port)}${opts.extraToml ?? ""}`);
-  const daemon = sb.spawn([BUN, join(repoRoot, "cmd/halton-meter.ts"), "daemon"]);
-  const edge = sb.spawn([BUN, join(repoRoot, "cmd/edge.ts")]);
-  await waitFor(() => healthy(sb.ports.api), "daemon /health", 20_000);
-  await waitFor(() => canConnect(sb.ports.edge), "edge port");
-  const dbPath = join(sb.meterHome, "db.sqlite");
-  const db = <T>(sql: string): T[] => {
-    if (!existsSync(dbPath)) return [];
-    const d = new Database(dbPath, { readonly: true });
-    try {
-      return d.query(sql).all() as T[];
-    } finally {
-      d.close();
-    }
-  };
-  const rows = () => db<Record<string, unknown>>("SELECT * FROM requests ORDER BY id");
-  return {
-    sb,
-    fake,
-    daemon,
-    edge,
-    ourCaPath: join(sb.meterHome, "ca.pem"),
-    rows,
-    rowFor: (ua) => waitFor(() => rows().find((r) => r.user_agent === ua), `the row of ${ua}`),
-    db,
-    logEvents() {
-      const f = join(sb.meterHome, "daemon.log");
-      if (!existsSync(f)) return [];
-      return readFileSync(f, "utf8")
-        .split("\n")
-        .filter((l) => l.trim())
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-    },
-    async stop() {
-      fake.stop();
-      await sb.cleanup();
-    },
-  };
+  const env = await startMeter({ prefix: "hm-hostile-", fake: { script: opts.script }, toml: opts.extraToml });
+  return Object.assign(env, { rowFor: (ua: string) => env.waitRow((r) => r.user_agent === ua, `the row of ${ua}`) });
 }
 
 /** VmHWM: the largest resident size the process ever had, so "bounded throughout", not just now. */

@@ -1,63 +1,7 @@
-// Clients for the hostile corpus: raw TCP that says whether the server closed, and hostile bytes
-// inside TLS after a CONNECT (tests/hostile/_tls-client.mjs under Node).
+// What the hostile corpus reads answers with (their status line and body), and hostile bytes inside
+// TLS after a CONNECT (tests/hostile/_tls-client.mjs under Node). Raw TCP is tests/harness/client.ts.
 
 import { join } from "node:path";
-
-export interface Outcome {
-  bytes: Buffer;
-  /** The server ended the connection (FIN or reset) before the client gave up. */
-  closed: boolean;
-}
-
-export interface ExchangeOptions {
-  /** How long to wait for the server to close; the outcome then says closed: false. */
-  timeoutMs?: number;
-  /** Settle (closed: false) as soon as this many bytes arrived: for servers that keep the connection. */
-  untilLength?: number;
-  /** Keep sending this every `dribbleMs` until the server closes (slowloris). */
-  dribble?: string;
-  dribbleMs?: number;
-}
-
-/** Connects, sends `payload`, collects every byte until the server closes or the timeout. */
-export function exchange(port: number, payload: string | Uint8Array, opts: ExchangeOptions = {}): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let dribbler: ReturnType<typeof setInterval> | undefined;
-    let settled = false;
-    const settle = (closed: boolean, s?: { terminate(): void }) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearInterval(dribbler);
-      s?.terminate();
-      resolve({ bytes: Buffer.concat(chunks), closed });
-    };
-    let sock: { terminate(): void } | undefined;
-    const timer = setTimeout(() => settle(false, sock), opts.timeoutMs ?? 5000);
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      allowHalfOpen: true,
-      socket: {
-        open(s) {
-          sock = s;
-          s.setNoDelay(true);
-          s.write(payload);
-          if (opts.dribble !== undefined) dribbler = setInterval(() => s.write(opts.dribble!), opts.dribbleMs ?? 50);
-        },
-        data(s, d) {
-          chunks.push(Buffer.from(d));
-          if (opts.untilLength !== undefined && chunks.reduce((n, c) => n + c.length, 0) >= opts.untilLength) settle(false, s);
-        },
-        end: () => settle(true),
-        close: () => settle(true),
-        error: () => settle(true),
-        connectError: (_s, e) => reject(e),
-      },
-    }).catch(reject);
-  });
-}
 
 /** The status line of an answer, or "" when none came. */
 export function statusLine(b: Buffer): string {

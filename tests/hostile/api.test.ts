@@ -4,13 +4,15 @@
 // header; the daemon stays up and small.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { exchange } from "../harness/client.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { type HostileEnv, mb, RSS_BOUND, startHostileEnv, vitals } from "./_env.ts";
-import { bodyOf, exchange, statusLine } from "./_wire.ts";
+import { bodyOf, statusLine } from "./_wire.ts";
 
 let env: HostileEnv;
 beforeAll(async () => {
   env = await startHostileEnv();
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 interface ApiCase {

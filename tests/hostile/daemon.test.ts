@@ -3,16 +3,18 @@
 // directly and through the edge. Each gets its exact answer; the daemon stays up and small.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { exchange } from "../harness/client.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { MSG_BODY } from "../daemon/_env.ts";
 import { HEAD_CASES, loopTargets } from "./_heads.ts";
 import { type HostileEnv, mb, RSS_BOUND, startHostileEnv, vitals } from "./_env.ts";
 import { waitFor } from "../harness/sandbox.ts";
-import { bodyOf, exchange, runTlsCases, statusLine, type TlsCase } from "./_wire.ts";
+import { bodyOf, runTlsCases, statusLine, type TlsCase } from "./_wire.ts";
 
 let env: HostileEnv;
 beforeAll(async () => {
   env = await startHostileEnv();
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 const daemonSays = (b: Buffer) => b.toString("latin1").includes("\r\nX-Halton-Meter: daemon\r\n");
@@ -114,8 +116,9 @@ describe("TLS garbage after CONNECT to an intercepted host: the daemon closes, n
     // busy machine that can come first. Either way nothing was answered and the daemon said no.
     expect(got!.length).toBe(0);
     expect(got!.closed || /alert/i.test(String(got!.error ?? ""))).toBe(true);
-    const refused = await waitFor(() => env.logEvents().filter((e) => e.event === "intercept.tls_refused").find((e) => e.host === "evil.example"), "the refusal's log line");
-    expect(refused.host).toBe("evil.example");
+    const refused = await waitFor(() => env.logEvents().find((e) => e.event === "intercept.tls_failed" && e.sni === "evil.example"), "the refusal's log line");
+    expect(refused).toMatchObject({ side: "client", kind: "sni-refused" });
+    expect(String(refused.reason)).toStartWith("the client asked for evil.example, which Halton Meter does not decrypt: ");
   });
 
   test("each failed handshake is logged as intercept.tls_failed", async () => {

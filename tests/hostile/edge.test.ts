@@ -3,11 +3,13 @@
 // the exact status, stay up, and stay small.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { exchange } from "../harness/client.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
 import { MSG_BODY } from "../daemon/_env.ts";
 import { HEAD_CASES, loopTargets } from "./_heads.ts";
 import { type HostileEnv, mb, RSS_BOUND, startHostileEnv, vitals } from "./_env.ts";
-import { bodyOf, exchange, runTlsCases, statusLine } from "./_wire.ts";
+import { bodyOf, runTlsCases, statusLine } from "./_wire.ts";
 
 const HEAD_TIMEOUT_MS = 700;
 const MAX_CONNECTIONS = 300;
@@ -18,7 +20,7 @@ let echo: EchoServer;
 beforeAll(async () => {
   echo = echoServer();
   env = await startHostileEnv({ extraToml: `[edge]\nhead_timeout_ms = ${HEAD_TIMEOUT_MS}\nmax_connections = ${MAX_CONNECTIONS}\n` });
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(async () => {
   echo?.stop();
   await env?.stop();
@@ -62,13 +64,13 @@ describe("proxy loops: CONNECT or GET to our own ports is 403", () => {
 describe("bytes the edge must pass untouched", () => {
   test("a non-UTF-8 header value is legal: the tunnel opens and relays", async () => {
     const want = "HTTP/1.1 200 Connection Established\r\n\r\nping\xff";
-    const got = await exchange(env.sb.ports.edge, Buffer.from(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nX-Bytes: \xff\xfe\xc3\x28\r\n\r\nping\xff`, "latin1"), { untilLength: want.length });
+    const got = await exchange(env.sb.ports.edge, Buffer.from(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nX-Bytes: \xff\xfe\xc3\x28\r\n\r\nping\xff`, "latin1"), { until: (b) => b.length >= want.length });
     expect(got.bytes.toString("latin1")).toBe(want);
   });
 
   test("10,000 headers under the size limit are parsed and the tunnel opens", async () => {
     const want = "HTTP/1.1 200 Connection Established\r\n\r\nhello";
-    const got = await exchange(env.sb.ports.edge, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n${"a:b\r\n".repeat(10_000)}\r\nhello`, { untilLength: want.length });
+    const got = await exchange(env.sb.ports.edge, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n${"a:b\r\n".repeat(10_000)}\r\nhello`, { until: (b) => b.length >= want.length });
     expect(got.bytes.toString("latin1")).toBe(want);
   });
 });
@@ -86,16 +88,8 @@ describe("clients that never finish their head", () => {
   });
 
   test("a client that half-closes before any byte: closed, no answer", async () => {
-    const got = await new Promise<{ bytes: number; closed: boolean }>((resolve) => {
-      let n = 0;
-      Bun.connect({
-        hostname: "127.0.0.1",
-        port: env.sb.ports.edge,
-        allowHalfOpen: true,
-        socket: { open: (s) => void s.shutdown(), data: (_s, d) => void (n += d.length), close: () => resolve({ bytes: n, closed: true }), end: (s) => void s.end() },
-      });
-    });
-    expect(got).toEqual({ bytes: 0, closed: true });
+    const got = await exchange(env.sb.ports.edge, "", { halfClose: true });
+    expect({ bytes: got.bytes.length, closed: got.closed }).toEqual({ bytes: 0, closed: true });
   });
 });
 
@@ -121,7 +115,7 @@ describe("many connections at once", () => {
 describe("after the corpus", () => {
   test("the edge still tunnels, chains a metered request to the daemon, and /health answers", async () => {
     const want = "HTTP/1.1 200 Connection Established\r\n\r\nstill-here";
-    const tunnel = await exchange(env.sb.ports.edge, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nstill-here`, { untilLength: want.length });
+    const tunnel = await exchange(env.sb.ports.edge, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nstill-here`, { until: (b) => b.length >= want.length });
     expect(tunnel.bytes.toString("latin1")).toBe(want);
     const request = `POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nUser-Agent: hostile/edge-after\r\nContent-Type: application/json\r\nContent-Length: ${MSG_BODY.length}\r\nConnection: close\r\n\r\n${MSG_BODY}`;
     const [normal] = await runTlsCases(env.ourCaPath, [{ name: "normal", port: env.sb.ports.edge, steps: [{ send: request }] }]);

@@ -5,6 +5,7 @@
 // the daemon's memory stays bounded throughout, with bombs in parallel.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { createHash } from "node:crypto";
 import { ANSWER_NAMES, answer, hostileScript } from "./_answers.ts";
 import { type HostileEnv, mb, RSS_BOUND, startHostileEnv, vitals } from "./_env.ts";
@@ -13,7 +14,7 @@ import { bodyOf, runTlsCases, statusLine, type TlsOutcome } from "./_wire.ts";
 let env: HostileEnv;
 beforeAll(async () => {
   env = await startHostileEnv({ script: hostileScript, extraToml: "[capture]\nbody_capture = true\n" });
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
 const request = (ua: string) => `POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nUser-Agent: ${ua}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`;
@@ -94,7 +95,7 @@ describe("answers of the wrong shape, one after another on the internal port", (
   });
 
   test("body capture keeps the bombs' first MiB, decoded, and says where it cut", () => {
-    const kept = env.db<{ user_agent: string; response_body: string }>(
+    const kept = env.query<{ user_agent: string; response_body: string }>(
       "SELECT r.user_agent, b.response_body FROM bodies b JOIN requests r ON r.id = b.request_id WHERE r.user_agent LIKE 'hostile/%bomb%' ORDER BY r.id",
     );
     expect(kept.map((k) => k.user_agent)).toEqual(["hostile/gzip-bomb-1-mib-to-1-gib", "hostile/nested-gzip-bomb-1-kib-to-1-gib"]);

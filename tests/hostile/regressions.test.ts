@@ -1,13 +1,15 @@
 // Regressions found by the hostile suite: request smuggling framing and byte-faithful plain HTTP.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { exchange } from "../harness/client.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { echoServer } from "../harness/raw.ts";
 import { type HostileEnv, startHostileEnv } from "./_env.ts";
-import { exchange, runTlsCases, statusLine } from "./_wire.ts";
+import { runTlsCases, statusLine } from "./_wire.ts";
 
 let env: HostileEnv;
 beforeAll(async () => {
   env = await startHostileEnv();
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 const H = "POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nContent-Type: application/json\r\n";
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeProvider, makeTestCerts, startFakeProvider, type TestCerts } from "../harness/fake-provider.ts";
-import { makeSandbox, portsToml, repoRoot, type Sandbox } from "../harness/sandbox.ts";
+import { type MeterEnv, startMeter } from "../harness/meter.ts";
+import { repoRoot, type Sandbox, waitFor } from "../harness/sandbox.ts";
 
 // Upgrading a running meter with install.sh: the binaries are renamed into place, the daemon is
 // restarted, and the edge (the port users' tools talk to) keeps running unless its own binary
@@ -14,9 +14,9 @@ setDefaultTimeout(120_000);
 
 const target = `linux-${process.arch === "arm64" ? "arm64" : "x64"}`;
 let root: string;
+/** The home, config and fake provider; install.sh starts the services. */
+let meter: MeterEnv;
 let sb: Sandbox;
-let certs: TestCerts;
-let fake: FakeProvider;
 let server: ReturnType<typeof Bun.serve>;
 const releases: Record<string, string> = {};
 
@@ -73,6 +73,8 @@ function requestLoop(edgePort: number, ca: string[]) {
     }
   })();
   return {
+    /** Requests answered or failed so far. */
+    done: () => ok + failures.length,
     async stop() {
       running = false;
       await loop;
@@ -83,10 +85,8 @@ function requestLoop(edgePort: number, ca: string[]) {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "hm-upgrade-"));
-  sb = makeSandbox("hm-upgrade-home-");
-  certs = await makeTestCerts(sb.root);
-  fake = startFakeProvider({ cert: certs.cert, key: certs.key });
-  sb.writeConfig(`${portsToml(sb.ports)}\n[upstream]\nca_file = "${certs.caPath}"\n[upstream.resolve]\n"api.anthropic.com" = "127.0.0.1:${fake.port}"\n`);
+  meter = await startMeter({ prefix: "hm-upgrade-home-", hosts: ["api.anthropic.com"], daemon: false, edge: false });
+  sb = meter.sb;
   // Two daemon versions with the same edge, and a third whose edge changed too.
   releases.v1 = release("v1", ["COMMIT=aaaaaaaaaaaa"]);
   releases.v2 = release("v2", ["COMMIT=bbbbbbbbbbbb"]);
@@ -107,8 +107,7 @@ afterAll(async () => {
     }
   }
   server?.stop(true);
-  fake?.stop();
-  await sb?.cleanup();
+  await meter?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -139,10 +138,11 @@ describe("upgrading a running meter", () => {
     const before = await status();
     const edgePid = pidOf(before, "edge");
     const daemonPid = pidOf(before, "daemon");
-    const loop = requestLoop(sb.ports.edge, [readFileSync(join(sb.meterHome, "ca.pem"), "utf8"), certs.caPem]);
-    await Bun.sleep(300);
+    const loop = requestLoop(sb.ports.edge, [meter.ourCaPem, meter.certs.caPem]);
+    await waitFor(() => loop.done() >= 3, "requests through the edge before the upgrade");
     const r = await exec(["/bin/sh", join(releases.v2!, "install.sh")]);
-    await Bun.sleep(300);
+    const atInstallEnd = loop.done();
+    await waitFor(() => loop.done() >= atInstallEnd + 3, "requests through the edge after the upgrade");
     const { ok, failures } = await loop.stop();
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
@@ -166,8 +166,8 @@ describe("upgrading a running meter", () => {
     const after = await status();
     expect(pidOf(after, "edge")).not.toBe(pidOf(before, "edge"));
     expect(after.outdated).toEqual([]);
-    const loop = requestLoop(sb.ports.edge, [readFileSync(join(sb.meterHome, "ca.pem"), "utf8"), certs.caPem]);
-    await Bun.sleep(300);
+    const loop = requestLoop(sb.ports.edge, [meter.ourCaPem, meter.certs.caPem]);
+    await waitFor(() => loop.done() >= 3, "requests through the edge on the new binaries");
     const { ok, failures } = await loop.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(0);

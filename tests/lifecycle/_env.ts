@@ -2,15 +2,14 @@
 // a sandbox HOME with pinned ports and a fake provider, the CLI as a real process, a client
 // loop through the edge, and a guard proving user data survives every command.
 
-import { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TCPSocketListener } from "bun";
 import { connectThrough } from "../harness/client.ts";
-import { type FakeProvider, makeTestCerts, startFakeProvider } from "../harness/fake-provider.ts";
-import { BUN, makeSandbox, portsToml, repoRoot, type Sandbox } from "../harness/sandbox.ts";
+import type { FakeProvider } from "../harness/fake-provider.ts";
+import { type Row, startMeter } from "../harness/meter.ts";
+import { BUN, repoRoot, type Sandbox } from "../harness/sandbox.ts";
 
 export interface Binaries {
   meter: string;
@@ -61,22 +60,16 @@ export interface LifecycleEnv {
   cli(args: string[], extra?: Record<string, string>): Promise<CliResult>;
   status(): Promise<StatusJson>;
   service(s: StatusJson, name: string): StatusJson["services"][number];
-  rows(): Array<Record<string, unknown>>;
+  rows(): Row[];
   /** Every pid our services ever had, for the cleanup. */
   seen: Set<number>;
   cleanup(): Promise<void>;
 }
 
+/** The meter's home, config and fake provider (tests/harness/meter.ts); the CLI under test starts the services. */
 export async function startLifecycleEnv(prefix: string, env: Record<string, string>): Promise<LifecycleEnv> {
-  const sb = makeSandbox(prefix);
-  const [bins, certs] = await Promise.all([compiledBinaries(), makeTestCerts(sb.root)]);
-  const fake = startFakeProvider({ cert: certs.cert, key: certs.key });
-  sb.writeConfig(`${portsToml(sb.ports)}
-[upstream]
-ca_file = "${certs.caPath}"
-[upstream.resolve]
-"api.anthropic.com" = "127.0.0.1:${fake.port}"
-`);
+  const [bins, meter] = await Promise.all([compiledBinaries(), startMeter({ prefix, hosts: ["api.anthropic.com"], daemon: false, edge: false })]);
+  const { sb, fake } = meter;
   const seen = new Set<number>();
   const le: LifecycleEnv = {
     sb,
@@ -95,21 +88,11 @@ ca_file = "${certs.caPath}"
       return s;
     },
     service: (s, name) => s.services.find((x) => x.name === name)!,
-    rows() {
-      const db = join(sb.meterHome, "db.sqlite");
-      if (!existsSync(db)) return [];
-      const d = new Database(db, { readonly: true });
-      try {
-        return d.query("SELECT * FROM requests ORDER BY id").all() as Array<Record<string, unknown>>;
-      } finally {
-        d.close();
-      }
-    },
+    rows: () => meter.rows(),
     seen,
     async cleanup() {
       for (const pid of [...seen, ...pidsInRunDir(sb.meterHome)]) killIfOurs(pid, bins);
-      fake.stop();
-      await sb.cleanup();
+      await meter.stop();
     },
   };
   return le;
@@ -153,11 +136,6 @@ export function guardData(le: LifecycleEnv): DataGuard {
       rows = now;
     },
   };
-}
-
-/** A TCP echo server on loopback: the target of the client loop (tunnelled raw by the edge). */
-export function echoServer(): TCPSocketListener<undefined> {
-  return Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
 }
 
 /**

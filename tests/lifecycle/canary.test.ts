@@ -2,20 +2,18 @@
 // itself under our CA, never sent upstream, stored as one unmetered "halton-meter" row.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import { sendCanary } from "../../core/service/canary.ts";
 import { findCanaryRow, runSelfTest } from "../../core/service/self-test.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { freePort, waitFor } from "../harness/sandbox.ts";
-import { type DaemonEnv, startDaemonEnv } from "../daemon/_env.ts";
 
-let env: DaemonEnv;
+let env: MeterEnv;
 beforeAll(async () => {
-  env = await startDaemonEnv({ edge: true });
-}, 30_000);
+  env = await startMeter({ prefix: "hm-daemon-" });
+}, STARTUP_HOOK_MS);
 afterAll(() => env?.stop());
 
-const dbPath = () => join(env.sb.meterHome, "db.sqlite");
+const dbPath = () => env.path("db.sqlite");
 
 test("the self-test passes every step and the canary never reaches the provider", async () => {
   const before = env.fake.requests().length;
@@ -32,18 +30,8 @@ test("the self-test passes every step and the canary never reaches the provider"
 test("the canary row is unmetered, costless, provider and client halton-meter", async () => {
   const nonce = "row-check-0123456789";
   expect(await sendCanary({ edgePort: env.sb.ports.edge, host: "api.openai.com", caPem: env.ourCaPem, nonce, timeoutMs: 5000 })).toEqual({ ok: true });
-  const row = await (async () => {
-    for (let i = 0; i < 200; i++) {
-      if (findCanaryRow(dbPath(), nonce)) break;
-      await Bun.sleep(25);
-    }
-    const db = new Database(dbPath(), { readonly: true });
-    try {
-      return db.query("SELECT * FROM requests WHERE exchange_id = ?").get(`self-test:${nonce}`) as Record<string, unknown>;
-    } finally {
-      db.close();
-    }
-  })();
+  await waitFor(() => findCanaryRow(dbPath(), nonce), "the canary's row");
+  const [row] = env.query("SELECT * FROM requests WHERE exchange_id = ?", `self-test:${nonce}`);
   expect(row).toMatchObject({ provider: "halton-meter", endpoint: "self-test", client: "halton-meter", host: "api.openai.com", status: 200, price_status: "unmetered", cost_micros: null, metered: 0, input_tokens: 0, output_tokens: 0 });
 });
 

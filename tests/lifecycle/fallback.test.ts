@@ -7,8 +7,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTimeOf } from "../../platform/linux/proc.ts";
+import { echoServer } from "../harness/raw.ts";
 import { canConnect, waitFor } from "../harness/sandbox.ts";
-import { clientLoop, type DataGuard, echoServer, guardData, type LifecycleEnv, startLifecycleEnv } from "./_env.ts";
+import { clientLoop, type DataGuard, guardData, type LifecycleEnv, startLifecycleEnv } from "./_env.ts";
 
 let le: LifecycleEnv;
 let guard: DataGuard;
@@ -21,7 +22,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await loop?.stop();
-  echo.stop(true);
+  echo.stop();
   await le?.cleanup();
 });
 
@@ -150,7 +151,7 @@ test("run --project: the command goes through the meter, its row carries the pro
 test("rescue: exit 0, a fresh daemon, the same edge, the data kept", async () => {
   const daemonPid = le.service(await le.status(), "daemon").pid!;
   const r = await le.cli(["rescue"]);
-  expect(r.code).toBe(0);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
   expect(r.stdout).toContain("Rescue complete");
   expect(r.stdout).toContain(`edge: pid ${edgePid} kept`);
   const s = await le.status();

@@ -9,8 +9,9 @@ import type { Subprocess } from "bun";
 import { processRunner } from "../../core/service/runner.ts";
 import { createSystemdSupervisor } from "../../platform/linux/index.ts";
 import { startTimeOf } from "../../platform/linux/proc.ts";
+import { echoServer } from "../harness/raw.ts";
 import { canConnect, waitFor } from "../harness/sandbox.ts";
-import { clientLoop, type DataGuard, echoServer, guardData, killIfOurs, type LifecycleEnv, startLifecycleEnv } from "./_env.ts";
+import { clientLoop, type DataGuard, guardData, killIfOurs, type LifecycleEnv, startLifecycleEnv } from "./_env.ts";
 
 const SYSTEMD = "/lib/systemd/systemd";
 // unshare -m needs CAP_SYS_ADMIN: these suites run as root (CI and the dev machines do).
@@ -48,7 +49,7 @@ describe.if(canRun)("systemd user manager", () => {
 
   afterAll(async () => {
     await loop?.stop();
-    echo.stop(true);
+    echo.stop();
     if (manager) {
       // The manager stops its units when it exits; whatever it left is killed by pid below.
       manager.kill("SIGTERM");

@@ -60,10 +60,20 @@ describe("a side leaving mid-message", () => {
   test("an upstream that cannot be had: a 502 naming the reason, a row, the connection ended", () => {
     const p = new Playbook();
     p.client(GET);
-    const out = p.on({ kind: "upstream-failed", n: 1, failure: "refused", reason: "connection refused" });
+    const out = p.on({ kind: "upstream-failed", n: 1, failure: "refused", reason: "connection refused", tls: false });
     expect(out[0]).toBe("log intercept.upstream_failed");
     expect(out[1]).toMatch(/^send client "HTTP\/1\.1 502 Bad Gateway.*could not reach api\.anthropic\.com: connection refused/);
     expect(out.slice(2)).toEqual(["finish incomplete: connection refused", "end client"]);
+  });
+
+  test("an upstream whose TLS handshake failed is logged as a TLS failure, its side named", () => {
+    const p = new Playbook();
+    p.client(GET);
+    const reason = "api.anthropic.com's certificate failed verification: unable to verify the first certificate";
+    const out = p.on({ kind: "upstream-failed", n: 1, failure: "cert-invalid", reason, tls: true });
+    expect(out[0]).toBe("log intercept.tls_failed");
+    expect(p.raw.find((c) => c.do === "log")).toMatchObject({ fields: { side: "upstream", kind: "cert-invalid", reason }, level: "warn" });
+    expect(out.slice(2)).toEqual([`finish incomplete: ${reason}`, "end client"]);
   });
 });
 

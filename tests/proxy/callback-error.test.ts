@@ -10,6 +10,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import { installCrashGuard } from "../../core/log/crash-guard.ts";
 import { memoryLog } from "../../core/log/jsonl.ts";
 import { forwardingHandlers, idleEvents, type SocketState } from "../../core/proxy/sockets.ts";
+import { TestClient } from "../harness/client.ts";
 import { makeTestCerts } from "../harness/fake-provider.ts";
 import { makeSandbox, waitFor } from "../harness/sandbox.ts";
 
@@ -44,30 +45,9 @@ beforeAll(() => {
 });
 afterAll(() => listener.stop(true));
 
-interface Client {
-  got: () => string;
-  closed: Promise<void>;
-  write(d: string): void;
-  terminate(): void;
-}
-
-function connect(port: number): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    let got = "";
-    let closed!: () => void;
-    const done = new Promise<void>((r) => (closed = r));
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open: (s) => resolve({ got: () => got, closed: done, write: (d) => s.write(d), terminate: () => s.terminate() }),
-        data: (_s, d) => void (got += d.toString()),
-        close: () => closed(),
-        error: () => closed(),
-      },
-    }).catch(reject);
-  });
-}
+const connect = (port: number) => TestClient.connect(port);
+/** Waits for the connection's bytes to be exactly `text`. */
+const untilExactly = (c: TestClient, text: string) => c.until((b) => b.toString() === text);
 
 const bugs = () => log.lines.filter((l) => l.event === "proxy.callback_error");
 
@@ -76,7 +56,7 @@ describe("a throwing callback", () => {
     const before = owners.length;
     const c = await connect(listener.port);
     c.write("BOOM");
-    await c.closed;
+    await c.untilClosed();
     const owner = owners[before]!;
     // terminate() ran the owner's close at once: the bug cost this one connection.
     expect(owner.closedWith).toEqual([null]);
@@ -85,7 +65,7 @@ describe("a throwing callback", () => {
 
     const next = await connect(listener.port);
     next.write("hello");
-    await waitFor(() => next.got() === "hello", "the echo on a new connection");
+    await untilExactly(next, "hello");
     next.terminate();
   });
 
@@ -93,13 +73,13 @@ describe("a throwing callback", () => {
     const logged = bugs().length;
     throwOnOpen = true;
     const c = await connect(listener.port);
-    await c.closed;
+    await c.untilClosed();
     throwOnOpen = false;
     expect(bugs().slice(logged)).toMatchObject([{ callback: "handler", error: "Error: boom in open" }]);
 
     const next = await connect(listener.port);
     next.write("still here");
-    await waitFor(() => next.got() === "still here", "the echo after a failed open");
+    await untilExactly(next, "still here");
     next.terminate();
   });
 });
@@ -110,7 +90,7 @@ describe("Bun 1.4.4: which callback hears which fault", () => {
     const before = owners.length;
     const c = await connect(listener.port);
     c.write("x");
-    await waitFor(() => c.got() === "x", "the echo");
+    await untilExactly(c, "x");
     c.terminate(); // a reset: Bun's terminate() closes with SO_LINGER 0
     await waitFor(() => owners[before]!.closedWith.length > 0, "the owner to hear the close");
     expect(owners[before]!.closedWith).toEqual(["ECONNRESET"]);

@@ -7,7 +7,8 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Socket, type TCPSocketListener } from "bun";
-import { type DaemonEnv, MSG_BODY, startDaemonEnv } from "../daemon/_env.ts";
+import { MSG_BODY } from "../daemon/_env.ts";
+import { type MeterEnv, startMeter, STARTUP_HOOK_MS } from "../harness/meter.ts";
 import { type FakeConn, SSE_HEAD, anthropicSseEvents, chunk, sseEvent } from "../harness/fake-provider.ts";
 import { connectThrough } from "../harness/client.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
@@ -18,7 +19,7 @@ const LIFETIME_MS = 125_000;
 const BEAT_MS = 5_000;
 const BEATS = Math.ceil(LIFETIME_MS / BEAT_MS);
 
-let env: DaemonEnv;
+let env: MeterEnv;
 let echo: EchoServer;
 
 /** A stream that sends one event every BEAT_MS for LIFETIME_MS, then the usage and the end. */
@@ -33,9 +34,9 @@ async function longStream(c: FakeConn): Promise<void> {
 }
 
 beforeAll(async () => {
-  env = await startDaemonEnv({ script: (_req, c) => longStream(c) });
+  env = await startMeter({ prefix: "hm-daemon-", fake: { script: (_req, c) => longStream(c) } });
   echo = echoServer();
-}, 30_000);
+}, STARTUP_HOOK_MS);
 afterAll(async () => {
   echo?.stop();
   await env?.stop();

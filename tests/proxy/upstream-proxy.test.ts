@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { startEdge } from "../../core/edge/server.ts";
 import { memoryLog } from "../../core/log/index.ts";
-import { describeConnectFailure, httpProxyConnector, openConnection } from "../../core/proxy/connect.ts";
+import { httpProxyConnector } from "../../core/proxy/connect.ts";
+import { Dialer } from "../../core/proxy/dialer.ts";
 import { connectThrough, TestClient } from "../harness/client.ts";
 import { type EchoServer, echoServer } from "../harness/raw.ts";
 import { canConnect, freePort, waitFor } from "../harness/sandbox.ts";
@@ -14,6 +15,9 @@ import { canConnect, freePort, waitFor } from "../harness/sandbox.ts";
 // Debian's tinyproxy, which answers CONNECT only for the ports its config allows.
 
 setDefaultTimeout(30_000);
+
+/** The dialer both processes use, configured with `[upstream] proxy` on that port. */
+const through = (port: number) => new Dialer({ proxy: `http://127.0.0.1:${port}`, connectTimeoutMs: 5000 });
 
 const TINYPROXY = "/usr/bin/tinyproxy";
 let dir: string;
@@ -64,7 +68,7 @@ describe("httpProxyConnector through tinyproxy", () => {
   });
 
   test("a server that speaks first loses no byte between the proxy's answer and the relay", async () => {
-    const opened = await openConnection(httpProxyConnector(`http://127.0.0.1:${tiny.port}`), "127.0.0.1", greeter.port, 5000);
+    const opened = await through(tiny.port).tcp("127.0.0.1", greeter.port);
     expect(opened.ok).toBe(true);
     if (!opened.ok) return;
     // The banner either arrived with the proxy's 200 (early) or just after it.
@@ -74,27 +78,26 @@ describe("httpProxyConnector through tinyproxy", () => {
 
   test("a CONNECT the proxy refuses is a 'proxy' failure that names the proxy's status", async () => {
     const closedPort = freePort();
-    const opened = await openConnection(httpProxyConnector(`http://127.0.0.1:${tiny.port}`), "127.0.0.1", closedPort, 5000);
-    expect(opened.ok).toBe(false);
-    if (opened.ok) return;
-    expect(opened.code).toBe("EPROXY");
-    const why = describeConnectFailure(opened.code, "127.0.0.1", closedPort, opened.message);
+    const why = await through(tiny.port).tcp("127.0.0.1", closedPort);
+    expect(why.ok).toBe(false);
+    if (why.ok) return;
     expect(why.kind).toBe("proxy");
     expect(why.reason).toContain(`upstream proxy 127.0.0.1:${tiny.port} refused CONNECT 127.0.0.1:${closedPort} (403)`);
   });
 
   test("a proxy that is not there is a 'proxy' failure too, not a hang", async () => {
     const nowhere = freePort();
-    const opened = await openConnection(httpProxyConnector(`http://127.0.0.1:${nowhere}`), "api.example", 443, 5000);
+    const opened = await through(nowhere).tcp("api.example", 443);
     expect(opened.ok).toBe(false);
     if (opened.ok) return;
-    expect(describeConnectFailure(opened.code, "api.example", 443, opened.message).reason).toContain(`upstream proxy 127.0.0.1:${nowhere} cannot be reached`);
+    expect(opened.kind).toBe("proxy");
+    expect(opened.reason).toContain(`upstream proxy 127.0.0.1:${nowhere} cannot be reached`);
   });
 
   test("something that is not an HTTP proxy is refused as such", async () => {
-    const opened = await openConnection(httpProxyConnector(`http://127.0.0.1:${greeter.port}`), "api.example", 443, 5000);
+    const opened = await through(greeter.port).tcp("api.example", 443);
     expect(opened.ok).toBe(false);
-    if (!opened.ok) expect(opened.message).toContain("(not HTTP)");
+    if (!opened.ok) expect(opened.reason).toContain("(not HTTP)");
   });
 });
 
@@ -114,11 +117,10 @@ describe("the edge's passthrough leaves through [upstream] proxy", () => {
       healthyTtlMs: 1000,
       probeTimeoutMs: 50,
       headTimeoutMs: 5000,
-      connectTimeoutMs: 5000,
       chainTimeoutMs: 150,
       maxConnections: 64,
       log,
-      connect: httpProxyConnector(`http://127.0.0.1:${tiny.port}`),
+      dialer: new Dialer({ proxy: `http://127.0.0.1:${tiny.port}`, connectTimeoutMs: 5000 }),
     });
     return { edge, log };
   };

@@ -1,0 +1,86 @@
+// The daemon's internal port: one dialer for the outside, the pool of provider connections on
+// it, and the MITM server that meters each exchange into the capture writer. Every option of
+// the dialer, the pool and the server is set here and nowhere else.
+
+import type { Attributor } from "../attribution/lookup.ts";
+import { rowFor } from "../capture/row.ts";
+import type { Config } from "../config/index.ts";
+import { interceptedHosts } from "../intercept.ts";
+import type { EventLog } from "../log/jsonl.ts";
+import { selfTestRow } from "../mitm/self-test.ts";
+import { type MitmServer, startMitmServer } from "../mitm/server.ts";
+import { UpstreamPool } from "../mitm/upstream.ts";
+import { createObserver } from "../providers/index.ts";
+import { Dialer } from "../proxy/dialer.ts";
+import type { CaptureWriter } from "../store/index.ts";
+import type { LeafIssuer } from "../tls/index.ts";
+import { DaemonStartError } from "./errors.ts";
+
+export interface InterceptDeps {
+  port: number;
+  config: Config;
+  /** config.toml, named in the hint when `[upstream] ca_file` cannot be read. */
+  configFile: string;
+  issuer: LeafIssuer;
+  writer: CaptureWriter;
+  attributor: Attributor;
+  /** Our own ports: a CONNECT to one of them is refused (a loop through the meter). */
+  ownPorts: () => ReadonlySet<number>;
+  /** The calling process can be found (Linux /proc): bypasses are keyed by its pid. */
+  pidsKnown: boolean;
+  log: EventLog;
+  now: () => number;
+}
+
+export interface Interception {
+  mitm: MitmServer;
+  pool: UpstreamPool;
+}
+
+/** Reads `[upstream] ca_file` now: an unreadable one stops the daemon at start-up, not at the first request. */
+function upstreamDialer(config: Config, configFile: string): Dialer {
+  const { resolve, ca_file, proxy, connect_timeout_ms } = config.upstream;
+  try {
+    // One dialer for the pool's TLS connections and the raw tunnels: resolve, proxy, verification.
+    return new Dialer({ resolve, caFile: ca_file, proxy, connectTimeoutMs: connect_timeout_ms });
+  } catch (err) {
+    throw new DaemonStartError("upstream-ca", `[upstream] ca_file cannot be read: ${(err as Error).message}`, `fix ${configFile}`);
+  }
+}
+
+/** Binds the internal port; a bind failure is thrown as it comes (the caller names the port). */
+export function startInterception(deps: InterceptDeps): Interception {
+  const { config, log, writer } = deps;
+  const dialer = upstreamDialer(config, deps.configFile);
+  const pool = new UpstreamPool(dialer);
+  const mitm = startMitmServer({
+    port: deps.port,
+    intercepted: interceptedHosts(config.capture.extra_hosts),
+    ownPorts: deps.ownPorts,
+    issuer: deps.issuer,
+    pool,
+    log,
+    now: deps.now,
+    headTimeoutMs: config.daemon.head_timeout_ms,
+    idleTimeoutMs: config.daemon.idle_timeout_ms,
+    maxConnections: config.daemon.max_connections,
+    dialer,
+    identify: (client) => deps.attributor.lookup(client),
+    pidsKnown: deps.pidsKnown,
+    session: (_client, who) => ({
+      observe: (head) => createObserver(head),
+      bodyMaxBytes: config.capture.body_max_bytes,
+      ready: who.pid,
+      hooks: who.identity.then(({ pid, attribution }) => {
+        // A .haltonrc's body_capture line (on or off) beats [capture] body_capture.
+        const bodies = attribution.bodyCapture ?? config.capture.body_capture;
+        log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source, body_capture: bodies });
+        return {
+          onExchange: (rec) => writer.enqueue(rec.selfTest ? selfTestRow(rec) : rowFor(rec, { pid, attribution }, config.pricing.overrides)),
+          bodyCapture: bodies ? { maxBytes: config.capture.body_max_bytes } : null,
+        };
+      }),
+    }),
+  });
+  return { mitm, pool };
+}
