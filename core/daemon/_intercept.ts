@@ -12,6 +12,7 @@ import { type MitmServer, startMitmServer } from "../mitm/server.ts";
 import { UpstreamPool } from "../mitm/upstream.ts";
 import { createObserver } from "../providers/index.ts";
 import { Dialer } from "../proxy/dialer.ts";
+import { TlsDialer } from "../proxy/tls-dialer.ts";
 import type { CaptureWriter } from "../store/index.ts";
 import type { LeafIssuer } from "../tls/index.ts";
 import { DaemonStartError } from "./errors.ts";
@@ -37,12 +38,16 @@ export interface Interception {
   pool: UpstreamPool;
 }
 
-/** Reads `[upstream] ca_file` now: an unreadable one stops the daemon at start-up, not at the first request. */
-function upstreamDialer(config: Config, configFile: string): Dialer {
+/**
+ * One dialer for the raw tunnels and, under the TLS one, the pool's connections: resolve, proxy,
+ * verification. Reads `[upstream] ca_file` now: an unreadable one stops the daemon at start-up,
+ * not at the first request.
+ */
+function upstreamDialers(config: Config, configFile: string): { dialer: Dialer; tls: TlsDialer } {
   const { resolve, ca_file, proxy, connect_timeout_ms } = config.upstream;
+  const dialer = new Dialer({ resolve, proxy, connectTimeoutMs: connect_timeout_ms });
   try {
-    // One dialer for the pool's TLS connections and the raw tunnels: resolve, proxy, verification.
-    return new Dialer({ resolve, caFile: ca_file, proxy, connectTimeoutMs: connect_timeout_ms });
+    return { dialer, tls: new TlsDialer(dialer, ca_file) };
   } catch (err) {
     throw new DaemonStartError("upstream-ca", `[upstream] ca_file cannot be read: ${(err as Error).message}`, `fix ${configFile}`);
   }
@@ -51,8 +56,8 @@ function upstreamDialer(config: Config, configFile: string): Dialer {
 /** Binds the internal port; a bind failure is thrown as it comes (the caller names the port). */
 export function startInterception(deps: InterceptDeps): Interception {
   const { config, log, writer } = deps;
-  const dialer = upstreamDialer(config, deps.configFile);
-  const pool = new UpstreamPool(dialer);
+  const { dialer, tls } = upstreamDialers(config, deps.configFile);
+  const pool = new UpstreamPool(tls);
   const mitm = startMitmServer({
     port: deps.port,
     intercepted: interceptedHosts(config.capture.extra_hosts),

@@ -154,7 +154,8 @@ function openParts(deps: DaemonDeps, now: () => number, startedAt: number): Part
     opened.push(() => attributor.close());
     const queries = workerQueries(paths.db);
     opened.push(() => queries.close());
-    const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
+    const own: ReadonlySet<number> = new Set([ports.edge, ports.internal, ports.api]);
+    const ownPorts = () => own;
     const { mitm, pool } = binding(ports, () =>
       startInterception({ port: ports.internal, config, configFile: paths.config, issuer, writer, attributor, ownPorts, pidsKnown: procfs, log, now }),
     );

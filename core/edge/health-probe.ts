@@ -36,11 +36,15 @@ export class DaemonHealth {
 
   healthy(): Promise<boolean> {
     if (isFresh(this.cache, this.o.now())) return Promise.resolve(this.cache.health === "healthy");
-    this.probing ??= probeHealth(this.o.apiPort(), this.o.probeTimeoutMs).then((verdict) => {
-      this.set(recordProbe(verdict.healthy, this.o.now(), this.o.healthyTtlMs), verdict.healthy ? "probe" : verdict.why);
-      this.probing = null;
-      return verdict.healthy;
-    });
+    // Whatever happens to this probe, the next question may ask again: a stuck `probing` would keep metering off for good.
+    this.probing ??= probeHealth(this.o.apiPort(), this.o.probeTimeoutMs)
+      .then((verdict) => {
+        this.set(recordProbe(verdict.healthy, this.o.now(), this.o.healthyTtlMs), verdict.healthy ? "probe" : verdict.why);
+        return verdict.healthy;
+      })
+      .finally(() => {
+        this.probing = null;
+      });
     return this.probing;
   }
 

@@ -13,21 +13,22 @@ import type { Target } from "../proxy/target.ts";
 import { decide, type EdgeDecision } from "./decide.ts";
 
 export interface RouteContext {
-  ownPorts: ReadonlySet<number>;
+  /** Our own ports as they are when the head is read (a reload may change them meanwhile). */
+  ownPorts(): ReadonlySet<number>;
   intercepted: ReadonlySet<string>;
   headTimeoutMs: number;
   chainTimeoutMs: number;
   /** `[edge] max_connections` when this connection is over it, else null. */
   overLimit: number | null;
-  /** The PROXY line naming the client, for the daemon. */
-  proxyLine: string;
+  /** The PROXY line naming the client, for the daemon: asked only for a chain. */
+  proxyLine(): string;
   clientPort: number;
 }
 
 export type ErrorKind = "bad-request" | "head-too-large" | "head-timeout" | "loop" | "over-capacity" | DialFailureKind;
 
-/** How a chain to the daemon ended: it answered, closed unanswered, refused the dial, or stayed silent past the deadline. */
-export type ChainVerdict = "answered" | "closed" | "refused" | "silent";
+/** How a chain to the daemon failed: it closed unanswered, refused the dial, or stayed silent past the deadline. */
+export type ChainVerdict = "closed" | "refused" | "silent";
 
 export type RouteEvent =
   | { kind: "data"; bytes: Uint8Array }
@@ -54,31 +55,35 @@ export interface Handover {
 export type RouteCommand =
   | { do: "set-timer"; name: "head" | "chain"; ms: number }
   | { do: "clear-timer"; name: "head" | "chain" }
-  /** Log an `edge.error` and, if the client is still there, answer it and end the connection. */
-  | { do: "fail"; status: number; kind: ErrorKind; reason: string; where?: Target }
+  /** Log an `edge.error` (with `fields`) and, if the client is still there, answer it and end the connection. */
+  | { do: "fail"; status: number; kind: ErrorKind; reason: string; where?: Target; fields?: Record<string, unknown> }
   | { do: "pause-client" }
   | { do: "end-client" }
   | { do: "check-health" }
   | { do: "dial-daemon"; timeoutMs: number }
   | { do: "send-daemon"; bytes: Uint8Array }
+  /** Close the daemon's socket, if there is one: a failed chain, or a dial that finished after nobody wanted it. */
   | { do: "drop-daemon" }
   /** The chain is answered: relay client and daemon, `first` being the daemon's first bytes. */
   | { do: "splice-daemon"; first: Uint8Array; up: Handover }
   /** The cached "healthy" lied: forget it. */
   | { do: "invalidate-health"; why: string }
   | { do: "dial-target"; target: Target }
+  /** Close the target's socket: its dial finished after the client left. */
   | { do: "drop-target" }
   /** Relay client and target: `toClient` first to the client, `up` (a head, then what the client sent) to the target. */
   | { do: "relay"; toClient: string | null; up: Handover }
-  | { do: "log"; event: string; fields: Record<string, unknown>; level?: "info" | "warn" };
+  | { do: "log"; event: string; fields: Record<string, unknown> };
 
 type Routed = Exclude<EdgeDecision, { kind: "reject" }>;
 
 type State =
   | { phase: "head"; buf: Uint8Array }
   | { phase: "health"; decision: Routed }
-  /** Dialling the daemon, then waiting for its first byte; `sent` counts the held chunks it already has. */
-  | { phase: "chain"; decision: Routed; dialed: boolean; sent: number }
+  /** The daemon's dial is in flight. */
+  | { phase: "dialing"; decision: Routed }
+  /** The daemon has the chain (its first `sent` held chunks too) and its first byte is awaited. */
+  | { phase: "chained"; decision: Routed; sent: number }
   | { phase: "target"; decision: Routed }
   | { phase: "relaying" }
   | { phase: "done" };
@@ -90,23 +95,22 @@ export class EdgeRoute {
   private readonly held: HeldInput;
   /** The request head as the client sent it, for the daemon. */
   private head: Uint8Array = EMPTY;
-  private closed = false;
   private out: RouteCommand[] = [];
 
   constructor(private readonly ctx: RouteContext) {
     this.held = new HeldInput(() => this.emit({ do: "pause-client" }));
   }
 
-  /** The client has gone (its close was heard): a dial that finishes now is not wanted. */
-  get abandoned(): boolean {
-    return this.closed;
+  /** Whether a dial of this kind still has someone waiting for it: one that finishes unwanted is closed at once. */
+  wants(dial: "daemon" | "target"): boolean {
+    return this.state.phase === (dial === "daemon" ? "dialing" : "target");
   }
 
   start(): RouteCommand[] {
     if (this.ctx.overLimit === null) return [{ do: "set-timer", name: "head", ms: this.ctx.headTimeoutMs }];
     this.state = { phase: "done" };
     const reason = `Halton Meter's edge is at its limit of ${this.ctx.overLimit} connections; retry shortly`;
-    return [{ do: "fail", status: 503, kind: "over-capacity", reason }];
+    return [{ do: "fail", status: 503, kind: "over-capacity", reason, fields: { limit: this.ctx.overLimit } }];
   }
 
   handle(ev: RouteEvent): RouteCommand[] {
@@ -122,36 +126,35 @@ export class EdgeRoute {
         else this.held.ended = true;
         break;
       case "close":
-        this.closed = true;
-        if (s.phase === "head") this.giveUp([]);
-        else if (s.phase === "chain") this.giveUp([{ do: "clear-timer", name: "chain" }, { do: "drop-daemon" }]);
-        else if (s.phase === "health") this.giveUp([]);
+        if (s.phase === "dialing" || s.phase === "chained") this.giveUp([{ do: "clear-timer", name: "chain" }, { do: "drop-daemon" }]);
+        else if (s.phase !== "relaying") this.giveUp([]);
         break;
       case "timer":
         if (ev.name === "head" && s.phase === "head") this.giveUp([{ do: "fail", status: 408, kind: "head-timeout", reason: `no complete request head within ${this.ctx.headTimeoutMs} ms` }]);
-        else if (ev.name === "chain" && s.phase === "chain") this.chainFailed(s, "silent", null);
+        else if (ev.name === "chain" && (s.phase === "dialing" || s.phase === "chained")) this.chainFailed(s.decision, "silent", null);
         break;
       case "health":
         if (s.phase === "health") this.healthKnown(s.decision, ev.healthy);
         break;
       case "daemon-dialed":
-        if (s.phase !== "chain") break;
-        if (!ev.ok) this.chainFailed(s, ev.failure === "timeout" ? "silent" : "refused", ev.failure);
-        else this.sendChain(s);
+        if (s.phase !== "dialing") {
+          if (ev.ok) this.emit({ do: "drop-daemon" });
+        } else if (!ev.ok) this.chainFailed(s.decision, ev.failure === "timeout" ? "silent" : "refused", ev.failure);
+        else this.sendChain(s.decision);
         break;
       case "daemon-data":
-        if (s.phase !== "chain") break;
+        if (s.phase !== "chained") break;
         this.emit({ do: "clear-timer", name: "chain" });
         this.emit({ do: "log", event: "edge.chained", fields: { host: s.decision.target.host, port: s.decision.target.port, client_port: this.ctx.clientPort } });
-        this.emit({ do: "splice-daemon", first: ev.bytes, up: this.handover(s.sent) });
+        this.emit({ do: "splice-daemon", first: ev.bytes, up: this.held.take(s.sent) });
         this.state = { phase: "relaying" };
         break;
       case "daemon-closed":
-        if (s.phase === "chain" && s.dialed) this.chainFailed(s, "closed", null);
+        if (s.phase === "chained") this.chainFailed(s.decision, "closed", null);
         break;
       case "target-dialed":
-        if (s.phase !== "target") break;
-        this.targetDialed(s.decision, ev);
+        if (s.phase === "target") this.targetDialed(s.decision, ev);
+        else if (ev.ok) this.emit({ do: "drop-target" });
         break;
     }
     return this.out.splice(0);
@@ -162,7 +165,7 @@ export class EdgeRoute {
   }
 
   private giveUp(commands: RouteCommand[]): void {
-    if (this.state.phase === "head") commands.unshift({ do: "clear-timer", name: "head" });
+    if (this.state.phase === "head") this.emit({ do: "clear-timer", name: "head" });
     this.state = { phase: "done" };
     this.out.push(...commands);
   }
@@ -177,7 +180,7 @@ export class EdgeRoute {
     const head = s.buf.subarray(0, parsed.length);
     // Bytes that arrive before the upstream is open wait here (the client's TLS hello, a body).
     this.held.push(s.buf.subarray(parsed.length));
-    const decision = decide(parsed.head, { ownPorts: this.ctx.ownPorts, intercepted: this.ctx.intercepted });
+    const decision = decide(parsed.head, { ownPorts: this.ctx.ownPorts(), intercepted: this.ctx.intercepted });
     if (decision.kind === "reject") {
       this.state = { phase: "done" };
       return this.emit({ do: "fail", status: decision.status, kind: decision.status === 403 ? "loop" : "bad-request", reason: decision.reason });
@@ -193,7 +196,7 @@ export class EdgeRoute {
 
   private healthKnown(decision: Routed, healthy: boolean): void {
     if (!healthy) return this.passthrough(decision, { reason: "daemon-unhealthy" });
-    this.state = { phase: "chain", decision, dialed: false, sent: 0 };
+    this.state = { phase: "dialing", decision };
     this.emit({ do: "set-timer", name: "chain", ms: this.ctx.chainTimeoutMs });
     this.emit({ do: "dial-daemon", timeoutMs: this.ctx.chainTimeoutMs });
   }
@@ -203,17 +206,16 @@ export class EdgeRoute {
    * Until its first byte comes back every client byte is kept, so that a daemon that dies,
    * hangs or stays silent before answering costs nothing: the same bytes go into a raw tunnel.
    */
-  private sendChain(s: State & { phase: "chain" }): void {
-    s.dialed = true;
-    s.sent = this.held.chunks.length;
-    this.emit({ do: "send-daemon", bytes: Buffer.concat([Buffer.from(this.ctx.proxyLine), this.head, ...this.held.chunks]) });
+  private sendChain(decision: Routed): void {
+    this.state = { phase: "chained", decision, sent: this.held.chunks.length };
+    this.emit({ do: "send-daemon", bytes: Buffer.concat([Buffer.from(this.ctx.proxyLine()), this.head, ...this.held.chunks]) });
   }
 
-  private chainFailed(s: State & { phase: "chain" }, verdict: Exclude<ChainVerdict, "answered">, dial: DialFailureKind | null): void {
+  private chainFailed(decision: Routed, verdict: ChainVerdict, dial: DialFailureKind | null): void {
     this.emit({ do: "clear-timer", name: "chain" });
     this.emit({ do: "drop-daemon" });
     this.emit({ do: "invalidate-health", why: `chain ${verdict}${dial ? ` (${dial})` : ""}` });
-    this.passthrough(s.decision, { reason: `daemon-${verdict}`, ...(verdict === "silent" ? { ms: this.ctx.chainTimeoutMs } : {}) });
+    this.passthrough(decision, { reason: `daemon-${verdict}`, ...(verdict === "silent" ? { ms: this.ctx.chainTimeoutMs } : {}) });
   }
 
   private passthrough(decision: Routed, why: Record<string, unknown>): void {
@@ -227,19 +229,10 @@ export class EdgeRoute {
   }
 
   private targetDialed(decision: Routed, ev: RouteEvent & { kind: "target-dialed" }): void {
-    this.state = { phase: this.closed || !ev.ok ? "done" : "relaying" };
+    this.state = { phase: ev.ok ? "relaying" : "done" };
     if (!ev.ok) return this.emit({ do: "fail", status: 502, kind: ev.failure, reason: ev.reason, where: decision.target });
-    if (this.closed) return this.emit({ do: "drop-target" });
-    const up = this.handover(0);
+    const up = this.held.take();
     if (decision.kind === "connect") this.emit({ do: "relay", toClient: CONNECTION_ESTABLISHED, up });
     else this.emit({ do: "relay", toClient: null, up: { ...up, chunks: [Buffer.from(decision.head, "latin1"), ...up.chunks] } });
-  }
-
-  /** What the client sent after its head, from chunk `from` on (a chain already had the first ones), and its FIN. */
-  private handover(from: number): Handover {
-    const chunks: Uint8Array[] = [];
-    const ended = this.held.ended;
-    this.held.handTo({ push: (b) => void chunks.push(b), endOfInput: () => {} }, from);
-    return { chunks, ended };
   }
 }

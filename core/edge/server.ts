@@ -7,12 +7,12 @@ import type { Socket, TCPSocketListener } from "bun";
 import { reportBug } from "../log/crash-guard.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { Ports } from "../ports/allocate.ts";
+import type { Dialed, Dialer } from "../proxy/dialer.ts";
 import type { HealthCache } from "../proxy/health-cache.ts";
-import { proxyLineFor } from "../proxy/proxy-protocol.ts";
-import type { Dialer } from "../proxy/dialer.ts";
-import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
 import { Outbox } from "../proxy/outbox.ts";
+import { proxyLineFor } from "../proxy/proxy-protocol.ts";
 import { plainResponse } from "../proxy/response.ts";
+import { disarmAcceptTimer, forwardingHandlers, idleEvents, type Sock, type SocketState, splice } from "../proxy/sockets.ts";
 import { DaemonHealth } from "./health-probe.ts";
 import { EdgeRoute, type Handover, type RouteCommand, type RouteEvent } from "./route.ts";
 
@@ -54,12 +54,14 @@ export interface Edge {
 interface Conn {
   client: Sock;
   route: EdgeRoute;
-  timers: Partial<Record<"head" | "chain", ReturnType<typeof setTimeout>>>;
-  daemon?: { socket: Sock; out: Outbox };
-  upstream?: Sock;
+  timers: Record<"head" | "chain", ReturnType<typeof setTimeout> | null>;
+  daemon: { socket: Sock; out: Outbox } | null;
+  upstream: Sock | null;
   /** Bytes the target sent before the relay was wired (a banner), for the client first. */
   early: Buffer[];
   closed: boolean;
+  /** Carrying out its route threw: everything of it is closed and nothing more is fed. */
+  broken: boolean;
 }
 
 /** Quiet time after the last connection closes before the edge collects its garbage. */
@@ -72,23 +74,23 @@ export function startEdge(opts: EdgeOptions): Edge {
   let ports = { ...opts.ports };
   const health = new DaemonHealth({ apiPort: () => ports.api, probeTimeoutMs: opts.probeTimeoutMs, healthyTtlMs: opts.healthyTtlMs, now, log });
   const conns = new Set<Conn>();
-
-  const ownPorts = () => new Set([ports.edge, ports.internal, ports.api]);
+  const ownPortsOf = (p: Ports): ReadonlySet<number> => new Set([p.edge, p.internal, p.api]);
+  let ownPorts = ownPortsOf(ports);
 
   function accept(client: Sock): void {
     disarmAcceptTimer(client);
     client.setNoDelay(true);
     const overLimit = conns.size >= opts.maxConnections;
     const route = new EdgeRoute({
-      ownPorts: ownPorts(),
+      ownPorts: () => ownPorts,
       intercepted: opts.intercepted,
       headTimeoutMs: opts.headTimeoutMs,
       chainTimeoutMs: opts.chainTimeoutMs,
       overLimit: overLimit ? opts.maxConnections : null,
-      proxyLine: proxyLineFor(client.remoteAddress, client.remotePort, client.localAddress ?? hostname, client.localPort),
+      proxyLine: () => proxyLineFor(client.remoteAddress, client.remotePort, client.localAddress ?? hostname, client.localPort),
       clientPort: client.remotePort,
     });
-    const conn: Conn = { client, route, timers: {}, early: [], closed: false };
+    const conn: Conn = { client, route, timers: { head: null, chain: null }, daemon: null, upstream: null, early: [], closed: false, broken: false };
     if (!overLimit) conns.add(conn);
     client.data = {
       on: {
@@ -98,23 +100,37 @@ export function startEdge(opts: EdgeOptions): Edge {
         close: () => closed(conn),
       },
     };
-    run(conn, route.start());
+    guarded(conn, "start", () => run(conn, route.start()));
   }
 
-  const feed = (conn: Conn, ev: RouteEvent) => run(conn, conn.route.handle(ev));
-
   /**
-   * An answer from a promise (a probe, a dial): a bug in carrying it out costs this connection
-   * alone, as a throwing socket callback does (sockets.ts), never the edge.
+   * Every way into a route (a socket callback, a timer, a probe's or a dial's answer) comes
+   * through here: a bug in it or in carrying out its commands costs this connection alone.
    */
-  const answer = (conn: Conn, ev: RouteEvent) => {
+  const feed = (conn: Conn, ev: RouteEvent) => guarded(conn, ev.kind, () => run(conn, conn.route.handle(ev)));
+
+  function guarded(conn: Conn, what: string, step: () => void): void {
+    if (conn.broken) return;
     try {
-      feed(conn, ev);
+      step();
     } catch (err) {
-      reportBug("proxy.callback_error", err, { callback: ev.kind });
-      conn.client.terminate();
+      broke(conn, what, err);
     }
-  };
+  }
+
+  /** A dial's answer, carried out guarded; its rejection is a bug like a throw, and a socket nobody can use any more is closed. */
+  function afterDial(conn: Conn, what: string, p: Promise<Dialed>, then: (d: Dialed) => void): void {
+    p.then(
+      (d) => (conn.broken ? d.ok && d.socket.terminate() : guarded(conn, what, () => then(d))),
+      (err) => conn.broken || broke(conn, what, err),
+    );
+  }
+
+  function broke(conn: Conn, what: string, err: unknown): void {
+    conn.broken = true;
+    reportBug("proxy.callback_error", err, { callback: what });
+    for (const s of [conn.daemon?.socket, conn.upstream, conn.client]) s?.terminate();
+  }
 
   /** Carries the route's commands out, in order. */
   function run(conn: Conn, commands: RouteCommand[]): void {
@@ -125,10 +141,11 @@ export function startEdge(opts: EdgeOptions): Edge {
           timers[c.name] = setTimeout(() => feed(conn, { kind: "timer", name: c.name }), c.ms);
           break;
         case "clear-timer":
-          clearTimeout(timers[c.name]);
+          if (timers[c.name]) clearTimeout(timers[c.name]!);
+          timers[c.name] = null;
           break;
         case "fail":
-          log.event("edge.error", { kind: c.kind, status: c.status, reason: c.reason, ...(c.where ? { host: c.where.host, port: c.where.port } : {}) }, c.status >= 500 ? "warn" : "info");
+          log.event("edge.error", { kind: c.kind, status: c.status, reason: c.reason, ...(c.where ? { host: c.where.host, port: c.where.port } : {}), ...c.fields }, c.status >= 500 ? "warn" : "info");
           if (conn.closed) break;
           client.write(plainResponse(c.status, c.reason, "edge"));
           client.end();
@@ -141,13 +158,14 @@ export function startEdge(opts: EdgeOptions): Edge {
           break;
         case "check-health":
           health.healthy().then(
-            (healthy) => answer(conn, { kind: "health", healthy }),
-            () => answer(conn, { kind: "health", healthy: false }),
+            (healthy) => feed(conn, { kind: "health", healthy }),
+            // A probe that failed by a bug: metering is off for this connection, the tunnel still goes through.
+            () => feed(conn, { kind: "health", healthy: false }),
           );
           break;
         case "dial-daemon":
-          opts.dialer.local(ports.internal, { timeoutMs: c.timeoutMs, abandoned: () => conn.route.abandoned }).then((d) => {
-            if (!d.ok) return answer(conn, { kind: "daemon-dialed", ok: false, failure: d.kind });
+          afterDial(conn, c.do, opts.dialer.local(ports.internal, { timeoutMs: c.timeoutMs, abandoned: () => !conn.route.wants("daemon") }), (d) => {
+            if (!d.ok) return feed(conn, { kind: "daemon-dialed", ok: false, failure: d.kind });
             const socket = d.socket;
             conn.daemon = { socket, out: new Outbox((b) => socket.write(b)) };
             socket.data.on = {
@@ -156,7 +174,7 @@ export function startEdge(opts: EdgeOptions): Edge {
               end: () => feed(conn, { kind: "daemon-closed" }),
               close: () => feed(conn, { kind: "daemon-closed" }),
             };
-            answer(conn, { kind: "daemon-dialed", ok: true });
+            feed(conn, { kind: "daemon-dialed", ok: true });
           });
           break;
         case "send-daemon":
@@ -166,7 +184,7 @@ export function startEdge(opts: EdgeOptions): Edge {
           if (conn.daemon) {
             conn.daemon.socket.data.on = idleEvents();
             conn.daemon.socket.terminate();
-            conn.daemon = undefined;
+            conn.daemon = null;
           }
           break;
         case "splice-daemon": {
@@ -184,15 +202,16 @@ export function startEdge(opts: EdgeOptions): Edge {
           health.invalidate(c.why);
           break;
         case "dial-target":
-          opts.dialer.tcp(c.target.host, c.target.port, { abandoned: () => conn.route.abandoned }).then((d) => {
-            if (!d.ok) return answer(conn, { kind: "target-dialed", ok: false, failure: d.kind, reason: d.reason });
+          afterDial(conn, c.do, opts.dialer.tcp(c.target.host, c.target.port, { abandoned: () => !conn.route.wants("target") }), (d) => {
+            if (!d.ok) return feed(conn, { kind: "target-dialed", ok: false, failure: d.kind, reason: d.reason });
             conn.upstream = d.socket;
             conn.early = d.early;
-            answer(conn, { kind: "target-dialed", ok: true });
+            feed(conn, { kind: "target-dialed", ok: true });
           });
           break;
         case "drop-target":
           conn.upstream?.terminate();
+          conn.upstream = null;
           break;
         case "relay": {
           const upstream = conn.upstream!;
@@ -205,7 +224,7 @@ export function startEdge(opts: EdgeOptions): Edge {
           break;
         }
         case "log":
-          log.event(c.event, c.fields, c.level);
+          log.event(c.event, c.fields);
           break;
       }
     }
@@ -219,8 +238,7 @@ export function startEdge(opts: EdgeOptions): Edge {
   function closed(conn: Conn): void {
     if (conn.closed) return;
     conn.closed = true;
-    clearTimeout(conn.timers.head);
-    clearTimeout(conn.timers.chain);
+    for (const t of Object.values(conn.timers)) if (t) clearTimeout(t);
     feed(conn, { kind: "close" });
     conn.upstream?.end();
     conns.delete(conn);
@@ -268,6 +286,7 @@ export function startEdge(opts: EdgeOptions): Edge {
         }
       }
       ports = { ...next };
+      ownPorts = ownPortsOf(ports);
       health.reset();
     },
     async stop(graceMs) {

@@ -20,8 +20,8 @@ export interface ClientInfo {
 }
 
 export interface ConnectContext {
-  /** Our own listening ports: a CONNECT to one of them on loopback is a loop. */
-  ownPorts: ReadonlySet<number>;
+  /** Our own listening ports when the head is read: a CONNECT to one of them on loopback is a loop. */
+  ownPorts(): ReadonlySet<number>;
   /** A host the daemon decrypts: metered, and our CA may sign for it. */
   decrypts(host: string): boolean;
   headTimeoutMs: number;
@@ -113,7 +113,7 @@ export class ConnectMachine {
     const t = parseAuthority(head.target);
     if (!t.ok) return refuse(400, `bad CONNECT target: ${t.reason}`);
     const target = t.target;
-    const loop = loopRefusal(target, this.ctx.ownPorts);
+    const loop = loopRefusal(target, this.ctx.ownPorts());
     if (loop) return refuse(loop.status, loop.reason);
     const via = pl.kind === "ok" ? pl.address : null;
     const proxyProject = projectFromProxyAuth(headerValue(head.headers, "proxy-authorization"));

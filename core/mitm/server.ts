@@ -3,23 +3,22 @@
 // every other host, and any host a client refused our certificate for, is tunnelled raw.
 
 import type { Socket, TCPSocketListener } from "bun";
+import type { Lookup } from "../attribution/lookup.ts";
+import { reportBug } from "../log/crash-guard.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { Dialer } from "../proxy/dialer.ts";
 import { HeldInput } from "../proxy/held.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
-import { disarmAcceptTimer, forwardingHandlers, idleEvents, type SocketState, type Sock, splice } from "../proxy/sockets.ts";
-import type { Lookup } from "../attribution/lookup.ts";
-import { bypasses, type ClientTlsFailure, classifyClientTlsFailure, type HandshakeEnd, newWatch, watchBytes } from "../tls/client-failure.ts";
+import { disarmAcceptTimer, forwardingHandlers, idleEvents, type Sock, type SocketState, splice } from "../proxy/sockets.ts";
+import { bypasses, type ClientTlsFailure } from "../tls/client-failure.ts";
 import { TLS_FAILED_EVENT, tlsFailedFields } from "../tls/failure.ts";
 import type { LeafIssuer } from "../tls/leaf.ts";
 import { ALPN_HTTP1_ONLY, sniHandler, upgradeToServerTls } from "../tls/sni.ts";
 import { BYPASS_MS, type Bypass, Bypasses } from "./bypass.ts";
+import { ClientHandshake } from "./client-handshake.ts";
 import { type ClientInfo, type ConnectCommand, ConnectMachine, type ConnectRoute } from "./connect.ts";
 import { MitmSession, type SessionDeps } from "./session.ts";
 import type { UpstreamPool } from "./upstream.ts";
-
-export type { Bypass } from "./bypass.ts";
-export { type ClientInfo, projectFromProxyAuth } from "./connect.ts";
 
 export interface MitmServerOptions {
   port: number;
@@ -77,7 +76,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     if (!overLimit) open.add(raw);
     const machine = new ConnectMachine({
       overLimit: overLimit ? opts.maxConnections : null,
-      ownPorts: opts.ownPorts(),
+      ownPorts: opts.ownPorts,
       decrypts: (host) => opts.intercepted.has(host) && opts.issuer.permits(host),
       headTimeoutMs: opts.headTimeoutMs,
       socket: { address: raw.remoteAddress, port: raw.remotePort, localPort: raw.localPort },
@@ -85,7 +84,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = (commands: ConnectCommand[]) => {
       for (const c of commands) {
-        if (c.do === "set-timer") timer = setTimeout(() => run(machine.handle({ kind: "timer" })), c.ms);
+        if (c.do === "set-timer") timer = setTimeout(() => guarded(raw, "connect-timer", () => run(machine.handle({ kind: "timer" }))), c.ms);
         else if (c.do === "clear-timer") clearTimeout(timer);
         else if (c.do === "log") opts.log.event(c.event, c.fields, c.level);
         else if (c.do === "drop") raw.terminate();
@@ -129,7 +128,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     // socket, unread, until then.
     raw.write(CONNECTION_ESTABLISHED);
     raw.pause();
-    who.pid.then((pid) => {
+    after(raw, "bypass-lookup", who.pid, (pid) => {
       if (!open.has(raw)) return;
       if (bypass.has(Bypasses.processOf(pid, client), host)) tunnel(raw, host, port, held, true);
       else intercept(raw, host, port, client, who, true);
@@ -140,43 +139,19 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
   /** `answered`: the 200 to the CONNECT is already out. */
   function intercept(raw: Sock, host: string, port: number, client: ClientInfo, who: Lookup, answered: boolean): void {
     if (!answered) raw.write(CONNECTION_ESTABLISHED);
-    // From here the raw socket's data handler sees the client's TLS records: they are read only
-    // to tell, if the handshake fails, whether the client refused our certificate.
-    let watch = newWatch();
-    let helloAt: number | null = null;
-    let reset = false;
-    let errorText: string | null = null;
-    /** The client's SNI named a host our CA may not sign for: the handshake fails for that reason. */
-    let refusedSni: ClientTlsFailure | null = null;
-    let established = false;
-    const see = (d: Uint8Array) => {
-      if (established) return;
-      watch = watchBytes(watch, d);
-      if (watch.helloComplete) helloAt ??= now();
-    };
+    const handshake = new ClientHandshake({ now, timeoutMs: opts.headTimeoutMs });
     raw.data.on = {
       ...idleEvents(),
-      data: see,
+      data: (d) => handshake.see(d),
       close: (err) => {
         open.delete(raw);
-        if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET") reset = true;
+        handshake.closedBy(err);
       },
     };
-    const failed = (how: HandshakeEnd["how"]) => {
+    const failed = (how: "closed" | "timeout") => {
       clearTimeout(timer);
-      if (established) return;
-      established = true;
-      const failure = refusedSni ?? classifyClientTlsFailure(watch, { how, errorText, msSinceHello: helloAt === null ? null : now() - helloAt, timeoutMs: opts.headTimeoutMs });
-      const bypassing = bypasses(failure);
-      const fields = { host, client_port: client.port, ...tlsFailedFields({ side: "client", failure }), ...(failure.kind === "sni-refused" ? { sni: failure.name } : {}) };
-      opts.log.event(TLS_FAILED_EVENT, { ...fields, ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}) }, bypassing || failure.kind === "sni-refused" ? "warn" : "info");
-      if (!bypassing) return;
-      void who.pid.then((pid) => {
-        // Where /proc names processes, an unknown one (its lookup ran out of time) is not keyed by
-        // its address: that would send every other unknown client around the meter with it.
-        if (pid === null && opts.pidsKnown) return void opts.log.event("intercept.bypass_skipped", { host, client_port: client.port, reason: "the calling process is unknown" });
-        bypass.add(Bypasses.processOf(pid, client), host, failure.kind);
-      });
+      const failure = handshake.failed(how);
+      if (failure) tlsFailed(failure, host, client, who);
     };
     // A client that never finishes the handshake (no ClientHello at all, or a stalled one) is
     // dropped after the head timeout, and not bypassed: it did not say it distrusts our CA.
@@ -192,16 +167,12 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       tls: { ALPNProtocols: ALPN_HTTP1_ONLY },
       socket: {
         ...forwardingHandlers,
-        serverName: sniHandler(opts.issuer, (name, e) => void (refusedSni = { kind: "sni-refused", name, error: e.message })),
+        serverName: sniHandler(opts.issuer, (name, e) => handshake.sniRefused(name, e)),
         // Bun reports an irrelevant client-certificate error on the server side: only `ok` counts.
         handshake: (s, ok, err) => {
-          if (!ok) {
-            errorText = err?.message ?? null;
-            return;
-          }
+          if (!ok) return handshake.handshakeError(err);
           clearTimeout(timer);
-          if (established) return;
-          established = true;
+          if (!handshake.established()) return;
           open.delete(raw);
           const session = new MitmSession(s, {
             host,
@@ -218,9 +189,8 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
         },
         close: (s, err) => {
           open.delete(raw);
-          // A reset arrives as a close carrying ECONNRESET (a FIN mid-handshake, as a handshake error).
-          if ((err as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET") reset = true;
-          failed(reset ? "reset" : "closed");
+          handshake.closedBy(err);
+          failed("closed");
           // After the handshake the session owns the socket: it must hear the close, or an
           // exchange the client walked away from never ends (no row, its upstream held).
           forwardingHandlers.close?.(s, err);
@@ -229,16 +199,29 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     });
   }
 
+  /** Logged with its reason; a client that refused our certificate is tunnelled raw for a while (bypass.ts). */
+  function tlsFailed(failure: ClientTlsFailure, host: string, client: ClientInfo, who: Lookup): void {
+    const bypassing = bypasses(failure);
+    const fields = { host, client_port: client.port, ...tlsFailedFields({ side: "client", failure }), ...(failure.kind === "sni-refused" ? { sni: failure.name } : {}) };
+    opts.log.event(TLS_FAILED_EVENT, { ...fields, ...(bypassing ? { hint: HINTS, bypass_minutes: BYPASS_MS / 60000 } : {}) }, bypassing || failure.kind === "sni-refused" ? "warn" : "info");
+    if (!bypassing) return;
+    void who.pid.then((pid) => {
+      // Where /proc names processes, an unknown one (its lookup ran out of time) is not keyed by
+      // its address: that would send every other unknown client around the meter with it.
+      if (pid === null && opts.pidsKnown) return void opts.log.event("intercept.bypass_skipped", { host, client_port: client.port, reason: "the calling process is unknown" });
+      bypass.add(Bypasses.processOf(pid, client), host, failure.kind);
+    });
+  }
+
   /**
    * A raw tunnel. `held` hands over what the client sent meanwhile (and its FIN), at the moment
    * the relay takes over. With the 200 already `answered`, a target that cannot be reached is a close.
    */
   function tunnel(raw: Sock, host: string, port: number, held: HeldInput, answered: boolean): void {
-    opts.dialer.tcp(host, port, { abandoned: () => !open.has(raw) }).then((up) => {
+    after(raw, "tunnel-dial", opts.dialer.tcp(host, port, { abandoned: () => !open.has(raw) }), (up) => {
       if (!up.ok) {
-        const reason = up.reason;
-        if (!answered) return void raw.end(plainResponse(502, reason, "daemon"));
-        opts.log.event("daemon.error", { kind: "tunnel-failed", host, port, reason }, "warn");
+        if (!answered) return void raw.end(plainResponse(502, up.reason, "daemon"));
+        opts.log.event("daemon.error", { kind: "tunnel-failed", host, port, reason: up.reason }, "warn");
         return void raw.end();
       }
       const sp = splice(raw, up.socket, () => open.delete(raw));
@@ -247,6 +230,28 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       held.handTo(sp.up);
       raw.resume();
     });
+  }
+
+  /**
+   * A timer's or a promise's step for one connection (socket callbacks have sockets.ts's guard):
+   * a bug in it, or the promise's rejection, ends that connection alone.
+   */
+  function guarded(raw: Sock, what: string, step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      broke(raw, what, err);
+    }
+  }
+
+  function after<T>(raw: Sock, what: string, p: Promise<T>, then: (value: T) => void): void {
+    p.then((value) => guarded(raw, what, () => then(value)), (err) => broke(raw, what, err));
+  }
+
+  function broke(raw: Sock, what: string, err: unknown): void {
+    reportBug("proxy.callback_error", err, { callback: what });
+    open.delete(raw);
+    raw.terminate();
   }
 
   const listener: TCPSocketListener<SocketState> = Bun.listen<SocketState>({

@@ -3,11 +3,10 @@
 // exchange and closes them when the provider does or after a while.
 
 import type { Socket } from "bun";
-import type { DialFailure, DialFailureKind, Dialer } from "../proxy/dialer.ts";
+import type { DialFailure } from "../proxy/dialer.ts";
 import { Outbox } from "../proxy/outbox.ts";
 import { idleEvents, type SocketState } from "../proxy/sockets.ts";
-
-export type UpstreamFailure = DialFailureKind;
+import type { TlsDialer } from "../proxy/tls-dialer.ts";
 
 export interface UpstreamConn {
   readonly key: string;
@@ -27,7 +26,7 @@ const IDLE_PER_HOST = 16;
 export class UpstreamPool {
   private idle = new Map<string, UpstreamConn[]>();
 
-  constructor(private readonly dialer: Dialer) {}
+  constructor(private readonly dialer: TlsDialer) {}
 
   async acquire(host: string, port: number): Promise<Acquired> {
     const key = `${host}:${port}`;
@@ -37,7 +36,7 @@ export class UpstreamPool {
       clearTimeout(conn.idleTimer);
       if (!conn.closed) return { ok: true, conn };
     }
-    const dialed = await this.dialer.tls(host, port, idleEvents());
+    const dialed = await this.dialer.dial(host, port, idleEvents());
     if (!dialed.ok) return dialed;
     const s = dialed.socket;
     return { ok: true, conn: { key, socket: s, out: new Outbox((d) => s.write(d)), reused: false, closed: false } };

@@ -23,11 +23,17 @@ export class HeldInput {
     if ((this.size += chunk.length) > HELD_CAP) this.pause();
   }
 
-  /** Into the relay's upstream direction: every chunk from `from` on, in order, then the FIN if it came. Empties the hold. */
-  handTo(up: { push(chunk: Uint8Array): void; endOfInput(): void }, from = 0): void {
-    for (const b of this.chunks.slice(from)) up.push(b);
-    this.chunks.length = 0;
+  /** Every chunk from `from` on, in order, and whether the FIN came. Empties the hold. */
+  take(from = 0): { chunks: Uint8Array[]; ended: boolean } {
+    const chunks = this.chunks.splice(0).slice(from);
     this.size = 0;
-    if (this.ended) up.endOfInput();
+    return { chunks, ended: this.ended };
+  }
+
+  /** Into the relay's upstream direction: what `take` gives, then the FIN if it came. */
+  handTo(up: { push(chunk: Uint8Array): void; endOfInput(): void }, from = 0): void {
+    const { chunks, ended } = this.take(from);
+    for (const b of chunks) up.push(b);
+    if (ended) up.endOfInput();
   }
 }

@@ -5,6 +5,7 @@ import { UpstreamPool } from "../../core/mitm/upstream.ts";
 import { Dialer } from "../../core/proxy/dialer.ts";
 import { Outbox } from "../../core/proxy/outbox.ts";
 import { idleEvents, type Sock } from "../../core/proxy/sockets.ts";
+import { TlsDialer } from "../../core/proxy/tls-dialer.ts";
 import { freePort, waitFor } from "../harness/sandbox.ts";
 
 // The first request of a connection waits for its caller's pid. A provider that closes its end of
@@ -46,7 +47,7 @@ function fakeClient() {
 async function firstRequest(closeWhile: "waiting" | "after") {
   const host = "api.example.test";
   // Nothing listens there: a fresh dial is refused at once, on loopback.
-  const pool = new UpstreamPool(new Dialer({ resolve: { [host]: `127.0.0.1:${freePort()}` }, connectTimeoutMs: 1000 }));
+  const pool = new UpstreamPool(new TlsDialer(new Dialer({ resolve: { [host]: `127.0.0.1:${freePort()}` }, connectTimeoutMs: 1000 })));
   const up = fakeUpstream();
   pool.release({ key: `${host}:443`, socket: up as unknown as Sock, out: new Outbox((d) => up.write(d)), reused: false, closed: false });
   let ready!: () => void;

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Connector } from "../../core/proxy/connect.ts";
 import { Dialer } from "../../core/proxy/dialer.ts";
-import { connectThrough, exchange, TestClient } from "../harness/client.ts";
+import { connectThrough, echoesThrough, exchange, TestClient } from "../harness/client.ts";
 import { freePort, waitFor } from "../harness/sandbox.ts";
 import { inProcessEdge } from "./_in-process.ts";
 
@@ -87,6 +87,23 @@ describe("bad input gets a clear answer", () => {
       }
       expect(await answer(ports.edge, `GET http://localhost:${p}/health HTTP/1.1\r\n\r\n`)).toStartWith("HTTP/1.1 403 ");
     }
+  });
+
+  test("a bug behind one connection (a dial that rejects) closes that connection at once; the next is served", async () => {
+    let broken = true;
+    class FlakyDialer extends Dialer {
+      override tcp(...args: Parameters<Dialer["tcp"]>) {
+        if (!broken) return super.tcp(...args);
+        broken = false;
+        return Promise.reject(new Error("a bug in the dialer"));
+      }
+    }
+    const { ports, edge: e } = bench.setup({ dialer: new FlakyDialer({ connectTimeoutMs: 2000 }) });
+    const first = await exchange(ports.edge, "CONNECT example.org:443 HTTP/1.1\r\n\r\n", { timeoutMs: 2000 });
+    expect(first.closed).toBe(true);
+    expect(first.bytes.length).toBe(0);
+    await waitFor(() => e.active === 0, "the broken connection to be forgotten");
+    await echoesThrough(ports.edge, bench.target);
   });
 
   test("beyond the connection cap the answer is 503, and others are unharmed", async () => {

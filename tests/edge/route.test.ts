@@ -6,13 +6,15 @@ import { HELD_CAP } from "../../core/proxy/held.ts";
 // health -> dials it -> sends the PROXY line, head and hello -> the chain timer fires -> the
 // same bytes go to a raw tunnel". No sockets, no clock, no sleeping.
 
+const PROXY_LINE = "PROXY TCP4 127.0.0.1 127.0.0.1 41234 8081\r\n";
+
 const CTX: RouteContext = {
-  ownPorts: new Set([8081, 8082, 8083]),
+  ownPorts: () => new Set([8081, 8082, 8083]),
   intercepted: new Set(["api.anthropic.com"]),
   headTimeoutMs: 1000,
   chainTimeoutMs: 300,
   overLimit: null,
-  proxyLine: "PROXY TCP4 127.0.0.1 127.0.0.1 41234 8081\r\n",
+  proxyLine: () => PROXY_LINE,
   clientPort: 41234,
 };
 
@@ -82,7 +84,7 @@ describe("a metered host with a healthy daemon: the chain", () => {
     expect(p.opening).toEqual(["timer head 1000"]);
     expect(p.send(CONNECT + HELLO)).toEqual(["clear head", "check-health"]);
     expect(p.on({ kind: "health", healthy: true })).toEqual(["timer chain 300", "dial daemon 300"]);
-    expect(p.on({ kind: "daemon-dialed", ok: true })).toEqual([`send daemon ${JSON.stringify(CTX.proxyLine + CONNECT + HELLO)}`]);
+    expect(p.on({ kind: "daemon-dialed", ok: true })).toEqual([`send daemon ${JSON.stringify(PROXY_LINE + CONNECT + HELLO)}`]);
     expect(p.send("more")).toEqual([]);
     expect(p.on({ kind: "daemon-data", bytes: Buffer.from("HTTP/1.1 200 OK\r\n\r\n") })).toEqual([
       "clear chain",
@@ -139,9 +141,43 @@ describe("a metered host with a healthy daemon: the chain", () => {
   test("the client leaving mid-chain: the daemon dropped, later answers ignored", () => {
     const p = chained();
     expect(p.on({ kind: "close" })).toEqual(["clear chain", "drop-daemon"]);
-    expect(p.route.abandoned).toBe(true);
+    expect(p.route.wants("daemon")).toBe(false);
     expect(p.on({ kind: "daemon-data", bytes: Buffer.from("x") })).toEqual([]);
     expect(p.on({ kind: "timer", name: "chain" })).toEqual([]);
+  });
+
+  test("the chain timer fires while the daemon's dial is still in flight: the dial, when it lands, is dropped", () => {
+    const p = play();
+    p.send(CONNECT + HELLO);
+    p.on({ kind: "health", healthy: true });
+    expect(p.route.wants("daemon")).toBe(true);
+    expect(p.on({ kind: "timer", name: "chain" })).toContain("dial api.anthropic.com:443");
+    expect(p.route.wants("daemon")).toBe(false);
+    expect(p.route.wants("target")).toBe(true);
+    expect(p.on({ kind: "daemon-dialed", ok: true })).toEqual(["drop-daemon"]);
+    expect(p.on({ kind: "target-dialed", ok: true })).toEqual([`relay client ${TUNNEL_200} up ${JSON.stringify(HELLO)}`]);
+    expect(p.on({ kind: "daemon-dialed", ok: true })).toEqual(["drop-daemon"]);
+  });
+
+  test("a client that leaves before the daemon's health is known: nothing dialled", () => {
+    const p = play();
+    p.send(CONNECT);
+    expect(p.on({ kind: "close" })).toEqual([]);
+    expect(p.on({ kind: "health", healthy: true })).toEqual([]);
+  });
+
+  test("the PROXY line is built only for a chain", () => {
+    let asked = 0;
+    const p = play({ proxyLine: () => (asked++, PROXY_LINE) });
+    p.send("CONNECT example.org:443 HTTP/1.1\r\n\r\n");
+    p.on({ kind: "target-dialed", ok: true });
+    expect(asked).toBe(0);
+    chained();
+    const q = play({ proxyLine: () => (asked++, PROXY_LINE) });
+    q.send(CONNECT);
+    q.on({ kind: "health", healthy: true });
+    q.on({ kind: "daemon-dialed", ok: true });
+    expect(asked).toBe(1);
   });
 });
 
@@ -201,6 +237,13 @@ describe("what is refused, and when", () => {
     expect(play().send(head)).toEqual(["clear head", want]);
   });
 
+  test("our own ports are the ones in force when the head is read, not at accept", () => {
+    let own = new Set([8081]);
+    const p = play({ ownPorts: () => own });
+    own = new Set([8081, 9000]);
+    expect(p.send("CONNECT 127.0.0.1:9000 HTTP/1.1\r\n\r\n")[1]).toStartWith("fail 403 loop: ");
+  });
+
   test("a head over the limit is refused as too large", () => {
     const out = play().send(`CONNECT a:1 HTTP/1.1\r\nX: ${"a".repeat(70_000)}`);
     expect(out[1]).toMatch(/^fail 431 head-too-large: /);
@@ -209,6 +252,7 @@ describe("what is refused, and when", () => {
   test("over the connection limit: a 503 at once, no timer", () => {
     const p = play({ overLimit: 64 });
     expect(p.opening).toEqual(["fail 503 over-capacity: Halton Meter's edge is at its limit of 64 connections; retry shortly"]);
+    expect(p.raw[0]).toMatchObject({ fields: { limit: 64 } });
     expect(p.send(CONNECT)).toEqual([]);
   });
 });

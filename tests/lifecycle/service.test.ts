@@ -4,7 +4,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { projectFromProxyAuth } from "../../core/mitm/server.ts";
+import { projectFromProxyAuth } from "../../core/mitm/connect.ts";
 import { SELF_TEST_PATH, selfTestRequest, selfTestResponse } from "../../core/mitm/self-test.ts";
 import { statePaths } from "../../core/paths.ts";
 import { tailLines } from "../../core/service/log-tail.ts";

@@ -6,7 +6,7 @@ import { proxyLineFor } from "../../core/proxy/proxy-protocol.ts";
 // without sockets or sleeping.
 
 const CTX: ConnectContext = {
-  ownPorts: new Set([8081, 8082, 8083]),
+  ownPorts: () => new Set([8081, 8082, 8083]),
   decrypts: (host) => host === "api.anthropic.com",
   headTimeoutMs: 1000,
   overLimit: null,

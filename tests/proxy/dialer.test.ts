@@ -6,6 +6,7 @@ import type { TCPSocketListener } from "bun";
 import type { Connector } from "../../core/proxy/connect.ts";
 import { classify, Dialer } from "../../core/proxy/dialer.ts";
 import { idleEvents } from "../../core/proxy/sockets.ts";
+import { TlsDialer } from "../../core/proxy/tls-dialer.ts";
 import { makeTestCerts, type TestCerts } from "../harness/certs.ts";
 import { freePort, waitFor } from "../harness/sandbox.ts";
 
@@ -87,12 +88,13 @@ describe("tcp", () => {
 });
 
 describe("tls", () => {
+  const tlsTo = (port: number, caFile?: string) => new TlsDialer(new Dialer({ resolve: { [HOST]: `127.0.0.1:${port}` }, connectTimeoutMs: 2000 }), caFile);
+
   test("a server our extra CA signed: verified, and the socket carries the caller's events", async () => {
     const port = tlsServer(certs.cert, certs.key);
-    const dialer = new Dialer({ resolve: { [HOST]: `127.0.0.1:${port}` }, caFile: certs.caPath, connectTimeoutMs: 2000 });
     let heard = "";
     const events = { ...idleEvents(), data: (d: Buffer) => void (heard += d.toString()) };
-    const got = await dialer.tls(HOST, 443, events);
+    const got = await tlsTo(port, certs.caPath).dial(HOST, 443, events);
     expect(got.ok).toBe(true);
     if (!got.ok) return;
     got.socket.write("hello");
@@ -102,16 +104,15 @@ describe("tls", () => {
 
   test("a certificate from a CA nobody trusts is tls-verify, naming the host", async () => {
     const port = tlsServer(certs.rogueCert, certs.rogueKey);
-    const got = await new Dialer({ resolve: { [HOST]: `127.0.0.1:${port}` }, caFile: certs.caPath, connectTimeoutMs: 2000 }).tls(HOST, 443, idleEvents());
+    const got = await tlsTo(port, certs.caPath).dial(HOST, 443, idleEvents());
     expect(got.ok ? null : got.kind).toBe("tls-verify");
     if (!got.ok) expect(got.reason).toStartWith(`${HOST}'s certificate failed verification: `);
   });
 
   test("a server that closes during the handshake is a tls failure; a closed port is refused", async () => {
-    const dialer = (port: number) => new Dialer({ resolve: { [HOST]: `127.0.0.1:${port}` }, connectTimeoutMs: 2000 });
-    const closing = await dialer(closer()).tls(HOST, 443, idleEvents());
+    const closing = await tlsTo(closer()).dial(HOST, 443, idleEvents());
     expect(closing.ok ? null : closing.kind).toBe("tls");
-    const refused = await dialer(freePort()).tls(HOST, 443, idleEvents());
+    const refused = await tlsTo(freePort()).dial(HOST, 443, idleEvents());
     expect(refused.ok ? null : refused.kind).toBe("refused");
   });
 });
