@@ -14,6 +14,8 @@ export function statePaths(home: string) {
     home,
     config: join(home, "config.toml"),
     db: join(home, "db.sqlite"),
+    // genai-prices data installed by `pricing update`, used over the bundled data (core/pricing/data.ts).
+    priceData: join(home, "genai-prices.json"),
     effectivePorts: join(home, "effective-ports.json"),
     daemonLog: join(home, "daemon.log"),
     edgeLog: join(home, "edge.log"),

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { type Daemon, DaemonStartError, startDaemon } from "../../core/daemon/start.ts";
 import { installCrashGuard } from "../../core/log/crash-guard.ts";
 import { createJsonlLog } from "../../core/log/jsonl.ts";
+import { followPriceDataFile } from "../../core/pricing/index.ts";
 import { processRunner } from "../../core/service/runner.ts";
 import { readSentinels } from "../../core/service/sentinels.ts";
 import { VERSION } from "../../core/version.ts";
@@ -15,6 +16,8 @@ export default defineCommand({
     const { paths, config, term } = cliContext();
     const log = createJsonlLog({ file: paths.daemonLog, maxBytes: config.log.max_bytes, keep: config.log.keep });
     installCrashGuard(log, "daemon");
+    // Rows are priced with the data `pricing update` installed, looked at again (async) once a second.
+    followPriceDataFile(paths.priceData, { onChange: ({ data, warning }) => log.event("pricing.data", { source: data.source, origin: data.origin, warning: warning ?? undefined }, warning ? "warn" : "info") });
     const systemProxy = systemProxyFor({ home: paths.home, recorded: readSentinels(paths).supervisor, run: (argv, o) => processRunner(argv, { ...o, timeoutMs: 5_000 }) });
 
     let daemon: Daemon;

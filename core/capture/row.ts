@@ -19,7 +19,7 @@ export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attributi
     const p = priceUsage({ provider: usage.provider, model: usage.model, tokens: usage.tokens, billing: usage.billing }, { overrides, now: new Date(rec.startedAt) });
     if (p.status === "priced") price = { costMicros: p.costMicros, priceStatus: "priced", priceSource: p.source };
     else {
-      price = { costMicros: null, priceStatus: "unpriced", priceSource: null };
+      price = { costMicros: null, priceStatus: "unpriced", priceSource: p.source };
       note = [note, p.reason].filter(Boolean).join("; ");
     }
   }

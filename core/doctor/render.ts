@@ -17,7 +17,11 @@ export function renderReport(report: DoctorReport, width: number): string[] {
   for (const f of report.findings) {
     const lead = `${MARK[f.status].padEnd(4)}  ${f.name.padEnd(nameWidth)}  `;
     lines.push(...wrapWords(lead, f.detail, width));
-    if (f.hint && (f.status === "warn" || f.status === "fail")) lines.push(...wrapWords(`${" ".repeat(lead.length)}→ `, f.hint, width));
+    if (f.hint && (f.status === "warn" || f.status === "fail")) {
+      const [first = "", ...verbatim] = f.hint.split("\n");
+      const indent = " ".repeat(lead.length);
+      lines.push(...wrapWords(`${indent}→ `, first, width), ...verbatim.map((l) => `${indent}    ${l}`));
+    }
   }
   return lines;
 }

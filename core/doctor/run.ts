@@ -6,7 +6,8 @@ import { checkCapture } from "./checks/capture.ts";
 import { portCheck, checkEffectivePorts } from "./checks/ports.ts";
 import { checkDaemon, checkEdge, checkSentinels, checkSupervisor, checkTlsBypass } from "./checks/services.ts";
 import { checkRcBlock, checkShellEnv } from "./checks/shell.ts";
-import { checkPriceData, checkStore, checkWal } from "./checks/store.ts";
+import { checkPriceData, checkUnpriced } from "./checks/pricing.ts";
+import { checkStore, checkWal } from "./checks/store.ts";
 import { checkCa, checkCaPermissions, checkConfig, checkTrustBundle } from "./checks/trust.ts";
 import { finding, verdictOf, type Finding, type Verdict } from "./types.ts";
 
@@ -32,6 +33,7 @@ export const CHECKS: readonly Check[] = [
   { name: "store-wal", run: checkWal },
   { name: "capture", run: checkCapture },
   { name: "price-data", run: checkPriceData },
+  { name: "unpriced", run: checkUnpriced },
 ];
 
 export interface DoctorReport {

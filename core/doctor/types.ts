@@ -18,7 +18,7 @@ export interface Finding {
   status: CheckStatus;
   /** What was seen. */
   detail: string;
-  /** One concrete next action; null when there is nothing to do. */
+  /** One concrete next action; null when there is nothing to do. Lines after the first are shown as they are (config lines to paste). */
   hint: string | null;
   repair?: Repair;
 }

@@ -1,6 +1,7 @@
 export { priceUsage, findOverride } from "./price.ts";
 export { listPrices, type ListPricesOptions } from "./list.ts";
-export { priceDataInfo, LIBRARY_SOURCE } from "./library.ts";
+export { currentPriceData, followPriceDataFile, priceDataInfo, priceDataState, usePriceDataFile, type FollowOptions, type PriceDataFollower } from "./active.ts";
+export { BUNDLED, inspectPriceData, type PriceData, type PriceDataState } from "./data.ts";
 export type {
   PriceBreakdown,
   PriceDataInfo,

@@ -1,25 +1,11 @@
-// The bundled @pydantic/genai-prices data, and only that: updatePrices() is never called, so the
-// library never fetches anything (calcPrice only triggers a refresh hook that updatePrices installs).
+// genai-prices' matching and date selection over one PriceData (bundled or installed). The
+// library's updatePrices() is never called, so it never fetches anything; installed data is handed
+// to calcPrice as an explicit provider. (Its fallback_model_providers, which none of our providers
+// but Google's Vertex-hosted Claude uses, still resolve against the bundled list.)
 
-import { calcPrice, findProvider, type ModelInfo, type ModelPrice, type Provider } from "@pydantic/genai-prices";
+import { calcPrice, type ModelInfo, type ModelPrice, type Provider } from "@pydantic/genai-prices";
 import type { ProviderId } from "../usage/types.ts";
-import type { PriceDataInfo } from "./types.ts";
-
-/**
- * The package ships no snapshot date. DATA_DATE is the newest dated price change recorded in the
- * bundled data (claude-opus-latest alias, 2026-09-22), ignoring announced future changes such as
- * Gemini's 2027-01-01 rates. tests/pricing checks that the installed version is still VERSION:
- * bumping the package means revisiting this date.
- */
-const VERSION = "0.1.8";
-const DATA_DATE = "2026-09-22";
-
-export const LIBRARY_SOURCE = `genai-prices@${VERSION}/${DATA_DATE}`;
-
-export function priceDataInfo(now: Date = new Date()): PriceDataInfo {
-  const ageDays = Math.floor((now.getTime() - Date.parse(`${DATA_DATE}T00:00:00Z`)) / 86_400_000);
-  return { version: VERSION, dataDate: DATA_DATE, source: LIBRARY_SOURCE, ageDays };
-}
+import { LIBRARY_PROVIDER_IDS, type PriceData } from "./data.ts";
 
 /** Our provider ids to the library's. */
 export const LIBRARY_PROVIDER: Readonly<Record<ProviderId, string>> = {
@@ -30,8 +16,6 @@ export const LIBRARY_PROVIDER: Readonly<Record<ProviderId, string>> = {
   "google-cloudcode": "google",
   xai: "x-ai",
 };
-
-export const LIBRARY_PROVIDER_IDS = ["anthropic", "openai", "google", "x-ai"] as const;
 
 export interface LibraryMatch {
   providerId: string;
@@ -44,17 +28,20 @@ const ZERO_USAGE = { input_tokens: 0, output_tokens: 0 };
 
 /**
  * Model matching walks every entry of a provider, regexes included (~40 µs): remember the answer
- * per (provider, model name). Which dated price applies is still decided per request.
+ * per (provider, model name), per data. Which dated price applies is still decided per request.
  */
 const MATCH_CACHE_LIMIT = 2000;
-const matches = new Map<string, { provider: Provider; model: ModelInfo } | null>();
+const matchCaches = new WeakMap<PriceData, Map<string, { provider: Provider; model: ModelInfo } | null>>();
 
-function lookup(providerId: string, id: string, now: Date): { provider: Provider; model: ModelInfo } | null {
+function lookup(data: PriceData, providerId: string, id: string, now: Date): { provider: Provider; model: ModelInfo } | null {
+  let matches = matchCaches.get(data);
+  if (!matches) matchCaches.set(data, (matches = new Map()));
   const key = `${providerId}\0${id.toLowerCase()}`;
   let hit = matches.get(key);
   if (hit === undefined) {
+    const provider = data.providers.get(providerId);
     try {
-      const found = calcPrice(ZERO_USAGE, id, { providerId, timestamp: now });
+      const found = provider ? calcPrice(ZERO_USAGE, id, { provider, timestamp: now }) : null;
       hit = found && { provider: found.provider, model: found.model };
     } catch {
       hit = null; // an entry the library itself cannot evaluate is no price at all
@@ -66,27 +53,51 @@ function lookup(providerId: string, id: string, now: Date): { provider: Provider
 }
 
 /** The library's entry for a model, as priced at `now`; null when it knows no such model. */
-export function matchLibraryModel(provider: ProviderId, model: string, now: Date): LibraryMatch | null {
+export function matchLibraryModel(data: PriceData, provider: ProviderId, model: string, now: Date): LibraryMatch | null {
   // Gemini names models "models/gemini-2.5-pro" in request paths; the library wants the bare id.
   const id = model.trim().replace(/^models\//i, "");
-  const hit = lookup(LIBRARY_PROVIDER[provider], id, now);
+  const hit = lookup(data, LIBRARY_PROVIDER[provider], id, now);
   if (!hit) return null;
   const prices = libraryPricesAt(hit.provider, hit.model, now);
   return prices && { providerId: hit.provider.id, model: hit.model, prices };
 }
 
-/** A provider's models as the library lists them (for `pricing list`). */
-export function libraryProvider(providerId: string): Provider | undefined {
-  return findProvider({ providerId });
+/** A provider's models as the data lists them (for `pricing list`). */
+export function libraryProvider(data: PriceData, providerId: string): Provider | undefined {
+  return data.providers.get(providerId);
+}
+
+/**
+ * The first of our models the library cannot evaluate (data written for a newer genai-prices
+ * that this one cannot read), as "openai model gpt-x: why"; null when all can be.
+ */
+export function firstUnpriceable(providers: readonly Provider[], now: Date): string | null {
+  const wanted = new Set<string>(LIBRARY_PROVIDER_IDS);
+  for (const provider of providers) {
+    if (!wanted.has(provider.id)) continue;
+    for (const model of provider.models) {
+      try {
+        calcPrice({ input_tokens: 1, output_tokens: 1 }, PROBE, { provider: probe(provider, model), timestamp: now });
+      } catch (err) {
+        return `${provider.id} model ${model.id}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+  }
+  return null;
+}
+
+const PROBE = "halton-meter-price-probe";
+
+/** A provider holding only `model`, matched by PROBE: the library then evaluates that entry alone. */
+function probe(provider: Provider, model: ModelInfo): Provider {
+  return { id: provider.id, name: provider.name, api_pattern: provider.api_pattern, models: [{ ...model, match: { equals: PROBE } }] };
 }
 
 /** One model's prices at `now`, using the library's own date-constraint selection. */
 export function libraryPricesAt(provider: Provider, model: ModelInfo, now: Date): ModelPrice | null {
   if (!Array.isArray(model.prices)) return corrected(provider.id, model.id, model.prices);
-  const probe = "halton-meter-price-probe";
-  const single: Provider = { id: provider.id, name: provider.name, api_pattern: provider.api_pattern, models: [{ ...model, match: { equals: probe } }] };
   try {
-    const found = calcPrice(ZERO_USAGE, probe, { provider: single, timestamp: now });
+    const found = calcPrice(ZERO_USAGE, PROBE, { provider: probe(provider, model), timestamp: now });
     return found ? corrected(provider.id, model.id, found.model_price) : null;
   } catch {
     return null;

@@ -1,8 +1,10 @@
-// Rows for `halton-meter pricing list`: [pricing] overrides first, then the bundled library data.
+// Rows for `halton-meter pricing list`: [pricing.overrides] first, then the genai-prices data in use.
 
 import type { ModelPrice } from "@pydantic/genai-prices";
 import type { ProviderId } from "../usage/types.ts";
-import { LIBRARY_PROVIDER, LIBRARY_PROVIDER_IDS, LIBRARY_SOURCE, libraryPricesAt, libraryProvider, matchLibraryModel } from "./library.ts";
+import { currentPriceData } from "./active.ts";
+import { LIBRARY_PROVIDER_IDS, type PriceData } from "./data.ts";
+import { LIBRARY_PROVIDER, libraryPricesAt, libraryProvider, matchLibraryModel } from "./library.ts";
 import { findOverride } from "./price.ts";
 import { libraryRates, overrideRates } from "./rates.ts";
 import type { PriceListRow, PriceOverrides } from "./types.ts";
@@ -13,6 +15,8 @@ export interface ListPricesOptions {
   provider?: ProviderId;
   includeDeprecated?: boolean;
   now?: Date;
+  /** Default: this process's current data. */
+  data?: PriceData;
 }
 
 type RawPrice = ModelPrice[string];
@@ -27,7 +31,7 @@ function firstTier(price: RawPrice): { start: number; price: number } | null {
   return [...price.tiers].sort((a, b) => a.start - b.start)[0] ?? null;
 }
 
-function libraryRow(provider: string, model: string, name: string | null, prices: ModelPrice): PriceListRow {
+function libraryRow(provider: string, model: string, name: string | null, prices: ModelPrice, source: string): PriceListRow {
   const inputTier = firstTier(prices.input_mtok);
   const outputTier = firstTier(prices.output_mtok);
   const above = inputTier?.start ?? outputTier?.start;
@@ -41,14 +45,14 @@ function libraryRow(provider: string, model: string, name: string | null, prices
     cacheWrite5m: base(prices.cache_write_5m_mtok) ?? base(prices.cache_write_mtok),
     cacheWrite1h: base(prices.cache_write_1h_mtok),
     longContext: above === undefined ? null : { aboveInputTokens: above, input: inputTier?.price ?? null, output: outputTier?.price ?? null },
-    source: LIBRARY_SOURCE,
+    source,
   };
 }
 
 /** Which provider an override's model belongs to, as far as the library can tell. */
-function overrideProvider(model: string, now: Date): string {
+function overrideProvider(data: PriceData, model: string, now: Date): string {
   for (const ours of ["anthropic", "openai", "google", "xai"] as const) {
-    const found = matchLibraryModel(ours, model, now);
+    const found = matchLibraryModel(data, ours, model, now);
     if (found) return found.providerId;
   }
   return "(any)";
@@ -62,10 +66,10 @@ const OUR_PROVIDER: Record<string, ProviderId> = { anthropic: "anthropic", opena
  * override's missing kinds come from the library entry it lies over. "-" is left only where a
  * token of that kind would make the request unpriced.
  */
-function inForce(row: PriceListRow, overrides: PriceOverrides, now: Date): PriceListRow {
+function inForce(data: PriceData, row: PriceListRow, overrides: PriceOverrides, now: Date): PriceListRow {
   const ours = OUR_PROVIDER[row.provider];
   const anthropic = ours === "anthropic";
-  const found = ours ? matchLibraryModel(ours, row.model, now) : null;
+  const found = ours ? matchLibraryModel(data, ours, row.model, now) : null;
   const lib = found && (row.source === "config" || found.model.id === row.model) ? libraryRates(found.prices, 0, anthropic) : null;
   const override = row.source === "config" ? findOverride(overrides, row.model) : null;
   const rates = override ? overrideRates(lib, override[1], anthropic).rates : lib?.rates;
@@ -74,13 +78,14 @@ function inForce(row: PriceListRow, overrides: PriceOverrides, now: Date): Price
   return { ...row, input: n(rates.input), output: n(rates.output), cacheRead: n(rates.cacheRead), cacheWrite5m: n(rates.cacheWrite5m), cacheWrite1h: n(rates.cacheWrite1h) };
 }
 
-/** The price table as priceUsage applies it: overrides first, then the bundled data. */
+/** The price table as priceUsage applies it: overrides first, then the genai-prices data. */
 export function listPrices(opts: ListPricesOptions = {}): PriceListRow[] {
   const now = opts.now ?? new Date();
+  const data = opts.data ?? currentPriceData();
   const rows: PriceListRow[] = [];
   for (const [model, o] of Object.entries(opts.overrides ?? {})) {
     rows.push({
-      provider: overrideProvider(model, now),
+      provider: overrideProvider(data, model, now),
       model,
       name: null,
       input: o.input ?? null,
@@ -94,13 +99,13 @@ export function listPrices(opts: ListPricesOptions = {}): PriceListRow[] {
   }
   const providers = opts.provider ? [LIBRARY_PROVIDER[opts.provider]] : LIBRARY_PROVIDER_IDS;
   for (const id of providers) {
-    const provider = libraryProvider(id);
+    const provider = libraryProvider(data, id);
     if (!provider) continue;
     for (const model of provider.models) {
       if (model.deprecated && !opts.includeDeprecated) continue;
       const prices = libraryPricesAt(provider, model, now);
-      if (prices) rows.push(libraryRow(provider.id, model.id, model.name ?? null, prices));
+      if (prices) rows.push(libraryRow(provider.id, model.id, model.name ?? null, prices, data.source));
     }
   }
-  return rows.map((r) => inForce(r, opts.overrides ?? {}, now));
+  return rows.map((r) => inForce(data, r, opts.overrides ?? {}, now));
 }

@@ -1,7 +1,8 @@
 // Usage to money: one request's token counts to integer micro-dollars.
 
 import type { TokenCounts } from "../usage/types.ts";
-import { LIBRARY_SOURCE, matchLibraryModel } from "./library.ts";
+import { currentPriceData } from "./active.ts";
+import { matchLibraryModel } from "./library.ts";
 import { scaledCost, scaledRate, toMicros } from "./money.ts";
 import { libraryRates, overrideRates, type AppliedRates } from "./rates.ts";
 import type { KindRates, PriceBreakdown, PriceOptions, PriceOverride, PriceOverrides, PriceResult, UsageToPrice } from "./types.ts";
@@ -17,8 +18,15 @@ const KIND_LABEL: Record<keyof KindRates, string> = {
   cacheWrite1h: "cache write (1 h)",
 };
 
-function unpriced(reason: string): PriceResult {
-  return { status: "unpriced", reason };
+const NO_PRICE = "no price known for ";
+const NO_MODEL = "the exchange named no model";
+
+/**
+ * Whether one "; "-separated part of a row's note is a reason priceUsage gave for leaving it
+ * unpriced (the capture row appends it): reprice drops it once the row has a price.
+ */
+export function isUnpricedReason(part: string): boolean {
+  return part.startsWith(NO_PRICE) || part === NO_MODEL || /^invalid \w+ token count: /.test(part) || Object.values(KIND_LABEL).some((label) => part.startsWith(`no ${label} price for "`));
 }
 
 /** The override for a model: exact id, case-insensitive. */
@@ -37,8 +45,10 @@ export function findOverride(overrides: PriceOverrides | undefined, model: strin
  * of every kind (no bundled entry for these providers carries a batch price).
  */
 export function priceUsage(usage: UsageToPrice, opts: PriceOptions = {}): PriceResult {
+  const data = opts.data ?? currentPriceData();
+  const unpriced = (reason: string): PriceResult => ({ status: "unpriced", reason, source: data.source });
   const model = usage.model?.trim();
-  if (!model) return unpriced("the exchange named no model");
+  if (!model) return unpriced(NO_MODEL);
   const tokens = usage.tokens;
   for (const kind of [...BILLED_KINDS, "reasoning"] as const) {
     const n = tokens[kind];
@@ -46,7 +56,7 @@ export function priceUsage(usage: UsageToPrice, opts: PriceOptions = {}): PriceR
   }
   const totalInput = tokens.input + tokens.cacheRead + tokens.cacheWrite5m + tokens.cacheWrite1h;
   const anthropic = usage.provider === "anthropic";
-  const lib = matchLibraryModel(usage.provider, model, opts.now ?? new Date());
+  const lib = matchLibraryModel(data, usage.provider, model, opts.now ?? new Date());
   const override = findOverride(opts.overrides, model);
 
   let applied: AppliedRates;
@@ -59,10 +69,10 @@ export function priceUsage(usage: UsageToPrice, opts: PriceOptions = {}): PriceR
     matchedModel = override[0];
   } else if (lib) {
     applied = libraryRates(lib.prices, totalInput, anthropic);
-    source = LIBRARY_SOURCE;
+    source = data.source;
     matchedModel = lib.model.id;
   } else {
-    return unpriced(`no price known for ${usage.provider} model "${model}": add it under [pricing] in config.toml`);
+    return unpriced(`${NO_PRICE}${usage.provider} model "${model}": run \`halton-meter pricing update\` or add it under [pricing.overrides] in config.toml`);
   }
 
   const scaled = {} as Record<keyof KindRates, bigint>;

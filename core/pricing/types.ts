@@ -2,8 +2,9 @@
 // (USD × 1e6); per-million-token rates stay plain numbers because that is how people write them.
 
 import type { ProviderId, TokenCounts } from "../usage/types.ts";
+import type { PriceData } from "./data.ts";
 
-/** One model's prices from `[pricing]` in config.toml, in USD per million tokens. */
+/** One model's prices from `[pricing.overrides]` in config.toml, in USD per million tokens. */
 export interface PriceOverride {
   input?: number;
   output?: number;
@@ -12,7 +13,7 @@ export interface PriceOverride {
   cache_write_1h?: number;
 }
 
-/** `[pricing]` table: model id (exact match, case-insensitive) to its prices. */
+/** `[pricing.overrides]` table: model id (exact match, case-insensitive) to its prices. */
 export type PriceOverrides = Record<string, PriceOverride>;
 
 /** What priceUsage needs from a UsageResult. */
@@ -27,6 +28,8 @@ export interface PriceOptions {
   overrides?: PriceOverrides;
   /** When the request happened: selects dated price changes. Defaults to the current time. */
   now?: Date;
+  /** The genai-prices data to use. Default: this process's current data (active.ts). */
+  data?: PriceData;
 }
 
 /** Micro-dollars per billed token kind (reasoning is inside output, never billed twice). */
@@ -43,7 +46,7 @@ export type PriceResult =
       status: "priced";
       /** Integer micro-dollars, rounded half-up once over the exact sum. */
       costMicros: number;
-      /** "genai-prices@<version>/<data date>" or "config" when a [pricing] override applied. */
+      /** "genai-prices@<version>/<data date>" or "config" when a [pricing.overrides] entry applied. */
       source: string;
       /** The price entry that matched (library model id, or the override's key). */
       matchedModel: string;
@@ -53,7 +56,12 @@ export type PriceResult =
       longContext: boolean;
       batch: boolean;
     }
-  | { status: "unpriced"; reason: string };
+  | {
+      status: "unpriced";
+      reason: string;
+      /** The data that could not price it ("genai-prices@<version>/<data date>"): a newer one may. */
+      source: string;
+    };
 
 /** Per-million-token rates for the five billed kinds, as applied to one request. */
 export interface KindRates {
@@ -82,9 +90,13 @@ export interface PriceListRow {
 
 export interface PriceDataInfo {
   version: string;
-  /** YYYY-MM-DD: how fresh the bundled price data is (see library.ts for how it was fixed). */
+  /** YYYY-MM-DD: how fresh the price data is (see data.ts for how it is fixed). */
   dataDate: string;
   source: string;
   /** Whole days from dataDate to now: doctor's "price-data age". */
   ageDays: number;
+  /** The data bundled with halton-meter, or a file `pricing update` installed. */
+  origin: "bundled" | "installed";
+  /** Where installed data came from (a URL or a path); null for the bundled data. */
+  from: string | null;
 }

@@ -48,15 +48,22 @@ interface UsageNames {
 const CHAT_USAGE: UsageNames = { input: "prompt_tokens", inputDetails: "prompt_tokens_details", output: "completion_tokens", outputDetails: "completion_tokens_details" };
 const RESPONSES_USAGE: UsageNames = { input: "input_tokens", inputDetails: "input_tokens_details", output: "output_tokens", outputDetails: "output_tokens_details" };
 
-/** Input excludes the cached part, which is billed as cache read. */
+/**
+ * OpenAI counts cache reads (`cached_tokens`) and cache writes (`cache_write_tokens`, newer
+ * models) inside the input count; we store input as the uncached rest, so the three still add up
+ * to what was sent. Each part is clamped to what is left of the input. OpenAI's cache has one
+ * write price (genai-prices' cache_write_mtok) and no 1 h tier: writes are kept as cacheWrite5m.
+ */
 function usageTokens(usage: Record<string, unknown>, names: UsageNames, bad: Set<string>): { tokens: TokenCounts; reasoningOutside: boolean } {
   const input = countField(usage[names.input], names.input, bad) ?? 0;
-  const cached = Math.min(input, countField(field(usage[names.inputDetails], "cached_tokens"), "cached_tokens", bad) ?? 0);
+  const details = usage[names.inputDetails];
+  const cached = Math.min(input, countField(field(details, "cached_tokens"), "cached_tokens", bad) ?? 0);
+  const written = Math.min(input - cached, countField(field(details, "cache_write_tokens"), "cache_write_tokens", bad) ?? 0);
   const reasoning = countField(field(usage[names.outputDetails], "reasoning_tokens"), "reasoning_tokens", bad) ?? 0;
   const output = countField(usage[names.output], names.output, bad) ?? 0;
   const [withReasoning, reasoningOutside] = outputWithReasoning(output, reasoning, input, count(usage.total_tokens));
   return {
-    tokens: { input: input - cached, output: withReasoning, cacheRead: cached, cacheWrite5m: 0, cacheWrite1h: 0, reasoning },
+    tokens: { input: input - cached - written, output: withReasoning, cacheRead: cached, cacheWrite5m: written, cacheWrite1h: 0, reasoning },
     reasoningOutside,
   };
 }

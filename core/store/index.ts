@@ -10,3 +10,4 @@ export { checkRollup, rebuildRollup, type RollupCheck } from "./rollup.ts";
 export type { RequestFilter } from "./filters.ts";
 export { bodiesStats, purgeBodies, type BodiesStats, type PurgeOptions } from "./bodies.ts";
 export { redactSecrets } from "./redact.ts";
+export { repriceRows, type RepriceCandidate, type RepriceOptions, type Repriced, type RepriceResult } from "./reprice.ts";

@@ -5,7 +5,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { formatRate, renderPriceTable } from "../../cmd/commands/pricing.ts";
+import { formatRate, renderPriceTable } from "../../cmd/commands/pricing/_table.ts";
 import { priceDataInfo } from "../../core/pricing/index.ts";
 import { ZERO_TOKENS } from "../../core/usage/types.ts";
 import type { PriceListRow } from "../../core/pricing/types.ts";

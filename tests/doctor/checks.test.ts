@@ -3,14 +3,18 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { checkPriceData, checkStore } from "../../core/doctor/checks/store.ts";
+import { checkPriceData, checkUnpriced } from "../../core/doctor/checks/pricing.ts";
+import { checkStore } from "../../core/doctor/checks/store.ts";
 import { checkCaPermissions } from "../../core/doctor/checks/trust.ts";
 import { checkSupervisor } from "../../core/doctor/checks/services.ts";
 import { doctorContext, type DoctorDeps } from "../../core/doctor/context.ts";
 import { listenerOn } from "../../core/doctor/listeners.ts";
+import { renderReport } from "../../core/doctor/render.ts";
 import { applyRepairs } from "../../core/doctor/repairs.ts";
 import { verdictOf } from "../../core/doctor/types.ts";
+import { preparePriceData } from "../../core/pricing/update.ts";
 import { insertRows, openStore } from "../../core/store/index.ts";
+import { newerData } from "../pricing/_data.ts";
 import { seedRows, tempDir } from "../report/_seed.ts";
 import { quietDeps } from "./_deps.ts";
 
@@ -90,5 +94,60 @@ describe("checks and their repairs", () => {
   test("old price data is a warning", () => {
     expect(checkPriceData(doctorContext({ ...deps, now: () => new Date("2026-10-01") })).status).toBe("ok");
     expect(checkPriceData(doctorContext({ ...deps, now: () => new Date("2027-06-01") }))).toMatchObject({ status: "warn", hint: expect.stringContaining("pricing.overrides") });
+  });
+
+  test("price data installed by `pricing update` is named, with where it came from; a damaged file is a warning", () => {
+    const p = preparePriceData(JSON.stringify(newerData()), { from: "https://prices.test/data.json", now: new Date("2026-11-20T08:00:00Z") });
+    if (!p.ok) throw new Error(p.message);
+    writeFileSync(deps.paths.priceData, p.text);
+    expect(checkPriceData(doctorContext({ ...deps, now: () => new Date("2026-12-01") }))).toEqual({
+      name: "price-data",
+      status: "ok",
+      detail: `${p.data.source}, installed by \`pricing update\` from https://prices.test/data.json: prices as of 2026-11-20 (11 days old)`,
+      hint: null,
+    });
+    writeFileSync(deps.paths.priceData, p.text.slice(0, 100));
+    expect(checkPriceData(doctorContext(deps))).toMatchObject({ status: "warn", detail: expect.stringContaining("is damaged"), hint: expect.stringContaining("pricing update") });
+  });
+
+  test("unpriced requests: which models, how many, and the config lines that would price them", () => {
+    const store = openStore(deps.paths.db);
+    const row = (i: number, model: string | null, priced: boolean, cacheRead = 0) => ({
+      ...seedRows(1)[0]!,
+      exchangeId: `u-${i}`,
+      provider: "openai",
+      model,
+      tokens: { input: 10, output: 5, cacheRead, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 },
+      priceStatus: priced ? ("priced" as const) : ("unpriced" as const),
+      costMicros: priced ? 100 : null,
+    });
+    insertRows(store, [
+      ...Array.from({ length: 7 }, (_, i) => row(i, "gpt-99-ultra", false, 50)),
+      ...Array.from({ length: 3 }, (_, i) => row(10 + i, "house-model", false)),
+      row(20, null, false),
+      row(21, "gpt-5", true),
+      { ...row(22, null, false), provider: "halton-meter", priceStatus: "unmetered" as const },
+    ]);
+    store.close();
+    const f = checkUnpriced(doctorContext(deps));
+    expect(f).toMatchObject({ name: "unpriced", status: "warn", detail: "11 stored requests without a price: openai gpt-99-ultra (7), openai house-model (3), openai (no model named) (1)" });
+    expect(f.hint!.split("\n")).toEqual([
+      "run `halton-meter pricing update` for newer genai-prices data, or put each model's prices (USD per million tokens) in config.toml as below; then `halton-meter pricing reprice` prices the stored requests",
+      "[pricing.overrides]",
+      '"gpt-99-ultra" = { input = <price>, output = <price>, cache_read = <price> }',
+      '"house-model" = { input = <price>, output = <price> }',
+    ]);
+    // Shown as they are, not wrapped: they are lines to paste.
+    const text = renderReport({ verdict: verdictOf([f]), findings: [f] }, 60);
+    expect(text.some((l) => l.trim() === '"gpt-99-ultra" = { input = <price>, output = <price>, cache_read = <price> }')).toBe(true);
+    expect(text.filter((l) => l.includes("→")).length).toBe(1);
+  });
+
+  test("unpriced: ok with every request priced, or no database", () => {
+    expect(checkUnpriced(doctorContext(deps))).toMatchObject({ status: "ok", detail: "no requests stored yet" });
+    const store = openStore(deps.paths.db);
+    insertRows(store, seedRows(40).filter((r) => r.priceStatus !== "unpriced"));
+    store.close();
+    expect(checkUnpriced(doctorContext(deps))).toMatchObject({ status: "ok", detail: "every metered request stored has a price" });
   });
 });

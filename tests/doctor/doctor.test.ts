@@ -57,7 +57,7 @@ describe("doctor", () => {
     expect(code).toBe(0);
     expect(json.checks.map((c) => c.name)).toEqual([
       "config", "install", "ca", "ca-permissions", "trust-bundle", "shell-env", "rc-block", "effective-ports",
-      "port:edge", "port:internal", "port:api", "supervisor", "daemon", "edge", "tls-bypass", "store", "store-wal", "capture", "price-data",
+      "port:edge", "port:internal", "port:api", "supervisor", "daemon", "edge", "tls-bypass", "store", "store-wal", "capture", "price-data", "unpriced",
     ]);
     for (const name of ["port:edge", "port:internal", "port:api"]) expect(check(json, name).detail).toMatch(/held by the (edge|daemon) \(pid \d+\)/);
     expect(check(json, "daemon").detail).toMatch(/^\/health ok: version .*, pid \d+/);
@@ -68,7 +68,7 @@ describe("doctor", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("Halton Meter doctor: HEALTHY");
-    expect(lines.filter((l) => /^(ok|WARN|FAIL|-)\s+\S/.test(l))).toHaveLength(19);
+    expect(lines.filter((l) => /^(ok|WARN|FAIL|-)\s+\S/.test(l))).toHaveLength(20);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
   }, 60_000);
 

@@ -52,7 +52,11 @@ describe("[pricing] overrides", () => {
 describe("unpriced", () => {
   test("an unknown model is unpriced, never $0", () => {
     const r = priceUsage({ provider: "openai", model: "gpt-99-ultra", tokens: tokens({ input: 10, output: 10 }) });
-    expect(r).toEqual({ status: "unpriced", reason: 'no price known for openai model "gpt-99-ultra": add it under [pricing] in config.toml' });
+    expect(r).toEqual({
+      status: "unpriced",
+      reason: 'no price known for openai model "gpt-99-ultra": run `halton-meter pricing update` or add it under [pricing.overrides] in config.toml',
+      source: "genai-prices@0.1.8/2026-09-22",
+    });
   });
 
   test("an unknown model stays unpriced even with zero tokens", () => {
@@ -67,6 +71,7 @@ describe("unpriced", () => {
     expect(priceUsage({ provider: "anthropic", model: null, tokens: tokens({ input: 1 }) })).toEqual({
       status: "unpriced",
       reason: "the exchange named no model",
+      source: "genai-prices@0.1.8/2026-09-22",
     });
     const r = priceUsage({ provider: "anthropic", model: "claude-sonnet-4-5", tokens: tokens({ input: 1.5 }) });
     expect(r).toMatchObject({ status: "unpriced", reason: "invalid input token count: 1.5" });

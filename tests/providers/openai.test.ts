@@ -70,3 +70,26 @@ describe("openai embeddings", () => {
     expect(result).toMatchObject({ model: "text-embedding-3-large", tokens: tokens({ input: 8123 }), tokensComplete: true, note: null });
   });
 });
+
+describe("openai cache writes", () => {
+  const json = { ...responses, responseHeaders: [["content-type", "application/json"]] as [string, string][] };
+  const body = (details: Record<string, unknown>) =>
+    JSON.stringify({ object: "response", status: "completed", model: "gpt-5.6-sol", usage: { input_tokens: 1000, input_tokens_details: details, output_tokens: 10, total_tokens: 1010 } });
+
+  test("reads and writes that claim more than the input are clamped: the stored parts still add up to input_tokens", () => {
+    const result = replayText(json, body({ cached_tokens: 700, cache_write_tokens: 600 }));
+    expect(result.tokens).toEqual(tokens({ input: 0, output: 10, cacheRead: 700, cacheWrite5m: 300 }));
+    expect(result.tokens.input + result.tokens.cacheRead + result.tokens.cacheWrite5m).toBe(1000);
+  });
+
+  test("a cache_write_tokens that is not a count is named in the note and counted as 0", () => {
+    const result = replayText(json, body({ cached_tokens: 100, cache_write_tokens: "900" }));
+    expect(result.tokens).toEqual(tokens({ input: 900, output: 10, cacheRead: 100 }));
+    expect(result.note).toContain("usage cache_write_tokens not a token count");
+  });
+
+  test("Codex on chatgpt.com reads the same field", () => {
+    const result = replayText({ ...json, host: "chatgpt.com", target: "/backend-api/codex/responses" }, body({ cached_tokens: 0, cache_write_tokens: 512 }));
+    expect(result).toMatchObject({ provider: "chatgpt", tokens: tokens({ input: 488, output: 10, cacheWrite5m: 512 }) });
+  });
+});

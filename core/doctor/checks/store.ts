@@ -1,7 +1,6 @@
-// db.sqlite (integrity, rollup, WAL size) and the age of the bundled price data.
+// db.sqlite: integrity, rollup, WAL size.
 
 import { existsSync, statSync } from "node:fs";
-import { priceDataInfo } from "../../pricing/index.ts";
 import { checkRollup, integrityCheck, openStoreReadOnly, sqliteCode, StoreError } from "../../store/index.ts";
 import type { DoctorContext } from "../context.ts";
 import { finding, type Finding } from "../types.ts";
@@ -9,7 +8,6 @@ import { finding, type Finding } from "../types.ts";
 const MIB = 1024 * 1024;
 /** The daemon truncates the WAL above 64 MiB; far above it, something holds a long read open. */
 const WAL_WARN_BYTES = 256 * MIB;
-const PRICE_DATA_WARN_DAYS = 180;
 
 export function checkStore(ctx: DoctorContext): Finding {
   const path = ctx.paths.db;
@@ -55,13 +53,4 @@ export function checkWal(ctx: DoctorContext): Finding {
     return finding("store-wal", "warn", `db.sqlite-wal is ${size}: a long reader keeps checkpoints from finishing`, `find it with \`lsof ${ctx.paths.db}\` (a report or dashboard left open, \`bodies purge --vacuum\`); the daemon truncates the log once it is free`);
   }
   return finding("store-wal", "ok", `db.sqlite-wal is ${size}`);
-}
-
-export function checkPriceData(ctx: DoctorContext): Finding {
-  const info = priceDataInfo(ctx.now());
-  const detail = `${info.source}: prices as of ${info.dataDate} (${info.ageDays} days old)`;
-  if (info.ageDays > PRICE_DATA_WARN_DAYS) {
-    return finding("price-data", "warn", `${detail}: newer models may be unpriced and changed prices missed`, "upgrade halton-meter for newer price data; meanwhile pin prices in config.toml [pricing.overrides]");
-  }
-  return finding("price-data", "ok", detail);
 }
