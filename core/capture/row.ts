@@ -49,6 +49,7 @@ export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attributi
     userAgent: ua,
     errorType: usage?.errorType ?? null,
     note,
+    rateLimits: rec.rateLimits ? JSON.stringify(rec.rateLimits) : null,
     bodies: rec.bodies,
   };
 }

@@ -60,6 +60,14 @@ export type RecordCommand =
   | { do: "response-body"; payload: Uint8Array[] }
   /** The row's status alone, the observer left out: a switch of protocols (101), or a head whose first body bytes are invalid. */
   | { do: "status"; status: number }
+  /** The 101's headers: the connection became something else (a WebSocket, with its negotiated extensions). */
+  | { do: "upgraded"; headers: RawHeaders }
+  /** One response on an upgraded connection (the Responses API over a WebSocket): `request` is its `response.create`. */
+  | { do: "begin-turn"; request: Uint8Array }
+  /** One event of that response, as the HTTP API would have streamed it. */
+  | { do: "turn-event"; event: Uint8Array }
+  /** Codex's in-stream snapshot of the account's limits, kept with the next row finished. */
+  | { do: "rate-limits"; snapshot: Record<string, unknown> }
   | { do: "finish"; complete: boolean; error: string | null };
 
 export interface ExchangeConfig {

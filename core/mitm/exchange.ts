@@ -4,12 +4,13 @@
 // Header bytes are forwarded exactly as received; bodies are framed (length, chunked, until
 // close) only to know where a message ends, and handed to the record after the peer has them.
 
+import type { RawHeaders } from "../http/types.ts";
 import { type BodyTracker, keepsAlive } from "../proxy/framing.ts";
 import type { RequestHead } from "../proxy/head.ts";
 import { plainResponse } from "../proxy/response.ts";
+import { TLS_FAILED_EVENT } from "../tls/failure.ts";
 import type { ExchangeCommand, ExchangeConfig, ExchangeEvent } from "./exchange-events.ts";
 import { RequestReader } from "./request-reader.ts";
-import { TLS_FAILED_EVENT } from "../tls/failure.ts";
 import { ResponseReader } from "./response-reader.ts";
 import { selfTestRequest, selfTestResponse } from "./self-test.ts";
 
@@ -210,12 +211,16 @@ export class ExchangeMachine {
         if (!s.ex.sentToClient) this.respond(502, `Halton Meter: ${this.cfg.host} sent ${r.end.error}`);
         return this.finish(false);
       case "switched":
-        return this.switchProtocols(s.ex, r.end.rest);
+        return this.switchProtocols(s.ex, r.end.headers, r.end.rest);
     }
   }
 
-  /** 101 Switching Protocols: from here on both sides speak something else; splice them raw. */
-  private switchProtocols(ex: Exchange, rest: Uint8Array): void {
+  /**
+   * 101 Switching Protocols: from here on both sides speak something else; splice them raw. The
+   * record learns what it became (a WebSocket may carry metered responses) before the 101's row is done.
+   */
+  private switchProtocols(ex: Exchange, headers: RawHeaders, rest: Uint8Array): void {
+    this.emit({ do: "upgraded", headers });
     this.emit({ do: "finish", complete: true, error: ex.error });
     this.emit({ do: "splice", toClient: rest, toUpstream: this.req.take() });
     this.state = { phase: "spliced" };

@@ -4,10 +4,12 @@
 
 import { randomUUID } from "node:crypto";
 import { BodyCapture } from "../capture/bodies.ts";
-import type { EventLog } from "../log/jsonl.ts";
 import type { RawHeaders } from "../http/types.ts";
+import type { EventLog } from "../log/jsonl.ts";
 import type { ExchangeObserver, ExchangeRecord } from "../usage/types.ts";
+import type { SpliceTap } from "../proxy/sockets.ts";
 import type { RecordCommand } from "./exchange-events.ts";
+import { WS_METHOD, WebSocketTap } from "./ws-tap.ts";
 
 export interface SessionHooks {
   onExchange(record: ExchangeRecord): void;
@@ -34,9 +36,21 @@ interface Open {
   bodies: BodyCapture | null;
 }
 
+/** Each event of a response over a WebSocket reaches the adapter framed as the SSE event it would have been. */
+const SSE_HEAD: RawHeaders = [["content-type", "text/event-stream"]];
+const DATA = Buffer.from("data: ");
+const EVENT_END = Buffer.from("\n\n");
+const EMPTY = new Uint8Array(0);
+
 export class Recorder {
   private open: Open | null = null;
   private hooks: SessionHooks | null = null;
+  /** After a 101: the request that upgraded, whose target and headers every response on the socket shares. */
+  private upgrade: { target: string; headers: RawHeaders; headBytes: Uint8Array; tap: WebSocketTap | null } | null = null;
+  /** Codex's latest in-stream limits snapshot, for the next row finished. */
+  private rateLimits: Record<string, unknown> | null = null;
+  /** The current request's head as sent, for the body capture of the responses an upgrade carries. */
+  private headBytes: Uint8Array = EMPTY;
 
   constructor(private readonly deps: RecorderDeps) {
     deps.hooks.then(
@@ -50,10 +64,50 @@ export class Recorder {
     return this.open?.record.exchangeId ?? null;
   }
 
+  /**
+   * After `upgraded`: a tap for the relay that reads the WebSocket's messages into rows, or null
+   * when the connection carries nothing we meter. It never throws: a failure costs the rows.
+   */
+  spliceTap(): SpliceTap | null {
+    let tap = this.upgrade?.tap ?? null;
+    if (!tap) return null;
+    const run = (step: (t: WebSocketTap) => RecordCommand[]) => {
+      if (!tap) return;
+      try {
+        for (const c of step(tap)) this.apply(c);
+      } catch (err) {
+        tap = null;
+        const reason = `WebSocket capture failed: ${(err as Error).message}`;
+        this.deps.log.event("capture.error", { host: this.deps.host, reason }, "error");
+        this.finish(false, reason);
+      }
+    };
+    return {
+      bytes: (direction, chunk) => chunk.length > 0 && run((t) => t.bytes(direction === "up" ? "client" : "server", chunk)),
+      closed: () => run((t) => t.closed()),
+    };
+  }
+
   apply(c: RecordCommand): void {
     switch (c.do) {
       case "begin":
+        this.headBytes = c.headBytes;
         return this.begin(c.head.method, c.head.target, c.head.headers, c.headBytes);
+      case "upgraded":
+        return this.upgraded(c.headers);
+      case "begin-turn":
+        return this.beginTurn(c.request);
+      case "turn-event":
+        if (!this.open) return;
+        this.open.record.firstByteAt ??= this.deps.now();
+        for (const p of [DATA, c.event, EVENT_END]) {
+          this.tee((o) => o.onResponseBody(p));
+          this.keep((b) => b.onResponseBody(p));
+        }
+        return;
+      case "rate-limits":
+        this.rateLimits = c.snapshot;
+        return;
       case "self-test": {
         const record = this.newRecord(c.head.method, c.head.target, c.head.headers);
         record.selfTest = true;
@@ -110,12 +164,13 @@ export class Recorder {
     };
   }
 
-  private begin(method: string, target: string, headers: RawHeaders, headBytes: Uint8Array): void {
+  /** `observeAs`: the method the adapter reads the exchange as (a response over a WebSocket is read as the POST it stands for). */
+  private begin(method: string, target: string, headers: RawHeaders, headBytes: Uint8Array, observeAs = method): void {
     const { host } = this.deps;
     const record = this.newRecord(method, target, headers);
     let observer: ExchangeObserver | null = null;
     try {
-      observer = this.deps.observe({ host, method, target, requestHeaders: headers });
+      observer = this.deps.observe({ host, method: observeAs, target, requestHeaders: headers });
     } catch (err) {
       record.error = `observer failed: ${(err as Error).message}`;
     }
@@ -126,6 +181,30 @@ export class Recorder {
     this.deps.log.event("intercept.start", { id: record.exchangeId, host, method, path: target.split("?")[0] });
   }
 
+  private upgraded(responseHeaders: RawHeaders): void {
+    const open = this.open;
+    if (!open) return;
+    const { target, requestHeaders } = open.record;
+    let tap: WebSocketTap | null = null;
+    try {
+      tap = WebSocketTap.for(this.deps.host, target, requestHeaders, responseHeaders);
+    } catch (err) {
+      open.record.error ??= `WebSocket capture failed: ${(err as Error).message}`;
+    }
+    this.upgrade = { target, headers: requestHeaders, headBytes: this.headBytes, tap };
+  }
+
+  /** A response over the WebSocket: its own row, read by the endpoint's adapter as if it had been a streamed POST. */
+  private beginTurn(request: Uint8Array): void {
+    const up = this.upgrade;
+    if (!up) return;
+    this.begin(WS_METHOD, up.target, up.headers, up.headBytes, "POST");
+    this.tee((o) => o.onRequestBody(request));
+    this.keep((b) => b.onRequestBody(request));
+    this.tee((o) => o.onResponseHead({ status: 200, headers: SSE_HEAD }));
+    this.keep((b) => b.onResponseHead(EMPTY, SSE_HEAD));
+  }
+
   private finish(complete: boolean, error: string | null): void {
     const open = this.open;
     if (!open) return;
@@ -134,6 +213,10 @@ export class Recorder {
     rec.error ??= error;
     rec.endedAt = this.deps.now();
     rec.complete = complete;
+    if (this.rateLimits) {
+      rec.rateLimits = this.rateLimits;
+      this.rateLimits = null;
+    }
     if (open.observer) {
       try {
         rec.usage = open.observer.finish(complete);

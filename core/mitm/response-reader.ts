@@ -10,8 +10,8 @@ import { parseResponseHead } from "../proxy/head.ts";
 export type ResponseEnd =
   | { kind: "done" }
   | { kind: "invalid"; error: string }
-  /** 101: `rest` is what the upstream sent after the head, already in the new protocol. */
-  | { kind: "switched"; rest: Uint8Array };
+  /** 101: `headers` say what was switched to; `rest` is what the upstream sent after the head, already in the new protocol. */
+  | { kind: "switched"; headers: RawHeaders; rest: Uint8Array };
 
 export interface ResponseRead {
   /** A head (interim or final) arrived: the response has begun. */
@@ -65,7 +65,7 @@ export class ResponseReader {
     if (status === 101) {
       read.toClient.push(headBytes);
       read.status = 101;
-      return void (read.end = { kind: "switched", rest });
+      return void (read.end = { kind: "switched", headers, rest });
     }
     if (status >= 100 && status < 200) {
       read.toClient.push(headBytes);

@@ -169,14 +169,21 @@ export class MitmSession {
     this.timers.set(name, timer);
   }
 
-  /** The relay takes both writers over: what waits in our queues goes first, in order. */
+  /**
+   * The relay takes both writers over: what waits in our queues goes first, in order. The
+   * recorder's tap (a WebSocket carrying responses) reads copies of the new protocol's bytes,
+   * those already here first.
+   */
   private splice(toClient: Uint8Array, toUpstream: Uint8Array): void {
     const up = this.upstream;
     this.upstream = null;
     if (!up) return this.endClient();
-    const sp = splice(this.client, up.socket, () => void (this.closed = true));
+    const tap = this.recorder.spliceTap();
+    const sp = splice(this.client, up.socket, () => void (this.closed = true), tap);
     for (const b of [...this.out.take(), toClient]) sp.down.push(b);
     for (const b of [...up.out.take(), toUpstream]) sp.up.push(b);
+    tap?.bytes("down", toClient);
+    tap?.bytes("up", toUpstream);
   }
 
   private onClientDrain(): void {

@@ -37,6 +37,15 @@ export function endpointFor(adapter: ProviderAdapter, method: string, target: st
   return adapter.match(method, target) ?? { provider: adapter.provider, name: "other", metered: false, requestSpec: { model: true }, errorOf: anyError };
 }
 
+/**
+ * Whether a WebSocket opened on this target carries the Responses API (Codex's default transport:
+ * the same path as the POST): each response on it is metered as that POST would be.
+ */
+export function speaksResponsesOverWebSocket(host: string, target: string): boolean {
+  const adapter = adapterFor(host);
+  return adapter !== null && adapter.match("POST", target)?.name === "responses";
+}
+
 /** The observer of one exchange, or null when the host is not a provider. */
 export function createObserver(head: ExchangeHead, options?: ObserverOptions): ExchangeObserver | null {
   const adapter = adapterFor(head.host);

@@ -98,18 +98,38 @@ export interface Splice {
 }
 
 /**
+ * Sees a copy of what a relay carries, each chunk after it was handed to its pipe, and hears
+ * once that the relay is over. It cannot touch the relay: a tap that throws is dropped.
+ */
+export interface SpliceTap {
+  /** `up`: a → b. The chunk is the relay's own: read it, never change or keep it. */
+  bytes(direction: "up" | "down", chunk: Uint8Array): void;
+  closed(): void;
+}
+
+/**
  * Relays bytes both ways between two open sockets until both directions have ended or either
  * side closes. FIN is propagated as a half-close; a close of one side ends the other once its
  * queue is flushed. `onClosed` runs exactly once.
  */
-export function splice(a: Sock, b: Sock, onClosed: () => void = noop): Splice {
+export function splice(a: Sock, b: Sock, onClosed: () => void = noop, tap: SpliceTap | null = null): Splice {
   let closed = false;
+  let watcher = tap;
+  const tell = (fn: (t: SpliceTap) => void) => {
+    if (!watcher) return;
+    try {
+      fn(watcher);
+    } catch {
+      watcher = null;
+    }
+  };
   const closeBoth = () => {
     if (closed) return;
     closed = true;
     a.end();
     b.end();
     onClosed();
+    tell((t) => t.closed());
   };
   let finishedDirections = 0;
   const directionDone = () => {
@@ -117,9 +137,12 @@ export function splice(a: Sock, b: Sock, onClosed: () => void = noop): Splice {
   };
   const up = new Pipe(a, sinkOf(b), directionDone);
   const down = new Pipe(b, sinkOf(a), directionDone);
-  const wire = (self: Sock, out: Pipe, back: Pipe) => {
+  const wire = (self: Sock, out: Pipe, back: Pipe, direction: "up" | "down") => {
     self.data.on = {
-      data: (d) => out.push(d),
+      data: (d) => {
+        out.push(d);
+        tell((t) => t.bytes(direction, d));
+      },
       drain: () => back.drain(),
       end: () => out.endOfInput(),
       close: () => {
@@ -129,7 +152,7 @@ export function splice(a: Sock, b: Sock, onClosed: () => void = noop): Splice {
       },
     };
   };
-  wire(a, up, down);
-  wire(b, down, up);
+  wire(a, up, down, "up");
+  wire(b, down, up, "down");
   return { up, down, close: closeBoth };
 }

@@ -41,6 +41,8 @@ export interface RequestRow {
   userAgent?: string | null;
   errorType?: string | null;
   note?: string | null;
+  /** The provider's report of the account's limits that came with this request (Codex's `codex.rate_limits`), as JSON. */
+  rateLimits?: string | null;
   /** Optional body capture; secrets are redacted before they reach the disk. */
   bodies?: { request: string | null; response: string | null } | null;
 }
@@ -53,6 +55,7 @@ const COLUMNS = [
   "model", "status", "stream", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
   "cache_write_1h_tokens", "reasoning_tokens", "cost_micros", "price_status", "price_source", "tokens_complete",
   "metered", "latency_ms", "ttfb_ms", "project", "project_source", "client", "pid", "user_agent", "error_type", "note",
+  "rate_limits",
 ] as const;
 
 const INSERT_REQUEST = `INSERT INTO requests (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})
@@ -69,7 +72,7 @@ function bindings(r: RequestRow): SQLQueryBindings[] {
     t.cacheWrite5m, t.cacheWrite1h, t.reasoning, r.costMicros ?? null, r.priceStatus, r.priceSource ?? null,
     r.tokensComplete === false ? 0 : 1, r.metered === false ? 0 : 1, r.latencyMs ?? null, r.ttfbMs ?? null,
     r.project ?? null, r.projectSource ?? null, r.client ?? null, r.pid ?? null, r.userAgent ?? null,
-    r.errorType ?? null, r.note === undefined || r.note === null ? null : redactSecrets(r.note),
+    r.errorType ?? null, r.note === undefined || r.note === null ? null : redactSecrets(r.note), r.rateLimits ?? null,
   ];
 }
 
@@ -121,6 +124,6 @@ export function toRecord(r: SqlRequestRow): RequestRecord {
     costMicros: n(r.cost_micros), priceStatus: s(r.price_status) as PriceStatus, priceSource: s(r.price_source),
     tokensComplete: r.tokens_complete === 1, metered: r.metered === 1, latencyMs: n(r.latency_ms), ttfbMs: n(r.ttfb_ms),
     project: s(r.project), projectSource: s(r.project_source), client: s(r.client), pid: n(r.pid),
-    userAgent: s(r.user_agent), errorType: s(r.error_type), note: s(r.note),
+    userAgent: s(r.user_agent), errorType: s(r.error_type), note: s(r.note), rateLimits: s(r.rate_limits),
   };
 }

@@ -105,4 +105,9 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     apply: (db) => void foldPending(db),
   },
+  {
+    version: 3,
+    description: "the provider's own report of the account's limits that came with a request (JSON, as sent)",
+    sql: "ALTER TABLE requests ADD COLUMN rate_limits TEXT;",
+  },
 ];

@@ -89,4 +89,6 @@ export interface ExchangeRecord {
   bodies: CapturedBodies | null;
   /** The self-test canary, answered by the daemon itself (see self-test.ts). */
   selfTest?: boolean;
+  /** The provider's own report of the account's limits that came with this exchange (Codex's `codex.rate_limits` event). */
+  rateLimits?: Record<string, unknown>;
 }

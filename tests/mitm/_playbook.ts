@@ -44,6 +44,14 @@ export function line(c: ExchangeCommand): string {
       return `response-head ${c.status}`;
     case "status":
       return `status ${c.status}`;
+    case "upgraded":
+      return `upgraded ${c.headers.map(([k, v]) => `${k}: ${v}`).join(", ")}`;
+    case "begin-turn":
+      return `begin-turn ${text(c.request)}`;
+    case "turn-event":
+      return `turn-event ${text(c.event)}`;
+    case "rate-limits":
+      return `rate-limits ${JSON.stringify(c.snapshot)}`;
     case "finish":
       return c.complete ? "finish complete" : `finish incomplete: ${c.error}`;
   }

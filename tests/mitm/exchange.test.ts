@@ -91,7 +91,7 @@ describe("interim and switched responses", () => {
     expect(p.raw.filter((c) => c.do === "response-head")).toHaveLength(1);
   });
 
-  test("101: the row is complete, and both sides are spliced with the bytes each had sent past the switch", () => {
+  test("101: the record learns what it switched to, the row is complete, and both sides are spliced with the bytes each had sent past the switch", () => {
     const up = "GET /v1/responses HTTP/1.1\r\nHost: chatgpt.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
     const p = exchanging(up);
     expect(p.client("\x81\x02hi")).toEqual([]);
@@ -100,6 +100,7 @@ describe("interim and switched responses", () => {
       "first-byte",
       "status 101",
       `send client ${q(switched)}`,
+      "upgraded Upgrade: websocket, Connection: Upgrade",
       "finish complete",
       `splice client ${q("\x81\x03yes")} upstream ${q("\x81\x02hi")}`,
     ]);

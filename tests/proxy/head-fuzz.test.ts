@@ -1,21 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { type HeadResult, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead } from "../../core/proxy/head.ts";
 import { REQUEST_HEADS } from "./_heads.ts";
+import { prng } from "../harness/prng.ts";
 
 // Seeded mutations of real request heads: whatever the bytes, the parser answers one of its
 // three verdicts with well-formed fields, never throws, and its answer is stable when the
 // input is cut at the length it reported. A failure prints the seed and the input.
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL = [13, 10, 58, 32, 0, 0xff, 9, 0x7f];
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore, type RequestRow, type Store } from "../../core/store/index.ts";
+import { insertRows, MIGRATIONS, openStore, type RequestRow, type Store } from "../../core/store/index.ts";
 import type { Timers } from "../../core/time/timers.ts";
 
 /** A fresh directory under the system temp dir; remove() when done. */
@@ -87,4 +87,16 @@ export function manualTimers() {
       return due.length;
     },
   };
+}
+
+/**
+ * A database file as a build of schema 1 left it, holding `rows`: written as this build writes
+ * them, then the columns later schemas added dropped again.
+ */
+export function schemaOneFile(path: string, rows: RequestRow[]): void {
+  const v1 = openStore(path, { migrations: MIGRATIONS.slice(0, 1) });
+  v1.db.run("ALTER TABLE requests ADD COLUMN rate_limits TEXT");
+  insertRows(v1, rows);
+  v1.db.run("ALTER TABLE requests DROP COLUMN rate_limits");
+  v1.close();
 }

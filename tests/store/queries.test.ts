@@ -150,6 +150,7 @@ describe("listRequests", () => {
       userAgent: null,
       errorType: null,
       note: null,
+      rateLimits: null,
     } as RequestRecord);
   });
 

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { insertRows, MIGRATIONS, openStore, rebuildRollup, repriceRows, type RepriceCandidate, type Repriced } from "../../core/store/index.ts";
-import { freshStorePerTest, makeRow, T0 } from "./_fixtures.ts";
+import { freshStorePerTest, makeRow, schemaOneFile, T0 } from "./_fixtures.ts";
 
 const ctx = freshStorePerTest();
 const DAY = 86_400_000;
@@ -122,9 +122,7 @@ describe("repriceRows", () => {
 
   test("a database from an older build (schema 1, no rollup; price_source NULL = unknown) is upgraded on open and repriced", () => {
     const path = ctx.tmp.path("old.sqlite");
-    const old = openStore(path, { migrations: MIGRATIONS.slice(0, 1) });
-    insertRows(old, [makeRow(1, { model: "m-new", priceStatus: "unpriced", costMicros: null, priceSource: null }), makeRow(2, { model: "m-gone", priceSource: null })]);
-    old.close();
+    schemaOneFile(path, [makeRow(1, { model: "m-new", priceStatus: "unpriced", costMicros: null, priceSource: null }), makeRow(2, { model: "m-gone", priceSource: null })]);
     const store = openStore(path);
     try {
       expect(store.schemaVersion).toBe(MIGRATIONS.length);
