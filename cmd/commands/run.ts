@@ -18,6 +18,19 @@ export function proxyUrl(edgePort: number, project: string | null): string {
   return `http://${project ? `${encodeURIComponent(project)}:@` : ""}127.0.0.1:${edgePort}`;
 }
 
+/**
+ * The trust env for the child, naming only files that exist: SSL_CERT_FILE and its kind at a
+ * missing bundle would make a client (Codex, Python, curl) fail every TLS connection, not only
+ * the metered ones. NODE_EXTRA_CA_CERTS adds our CA to Node's roots; it needs no bundle.
+ */
+export function trustEnv(caPath: string, bundlePath: string, warn: (message: string) => void): Record<string, string> {
+  if (!existsSync(caPath)) return {};
+  const env: Record<string, string> = envBlock({ bundlePath, caPath });
+  if (existsSync(bundlePath)) return env;
+  warn(`the trust bundle ${bundlePath} is missing: only Node clients will trust the meter; \`halton-meter setup\` writes it again`);
+  return { NODE_EXTRA_CA_CERTS: env.NODE_EXTRA_CA_CERTS! };
+}
+
 export default defineCommand({
   meta: { name: "run", description: "Run a command through the meter: halton-meter run [--project X] -- CMD [ARGS...] (exit code passed through)" },
   args: {
@@ -25,7 +38,7 @@ export default defineCommand({
     command: { type: "positional", required: false, description: "The command to run, after --" },
   },
   async run({ args, rawArgs }) {
-    const { paths } = cliContext();
+    const { paths, term } = cliContext();
     const dash = rawArgs.indexOf("--");
     const argv = dash >= 0 ? rawArgs.slice(dash + 1) : (args._ as string[]);
     if (argv.length === 0) throw new UserError("no command given", "halton-meter run [--project X] -- CMD [ARGS...]", EXIT.usage);
@@ -35,7 +48,7 @@ export default defineCommand({
     if (!ports.ok) throw new UserError(`the meter's ports are not recorded (${ports.message})`, "run `halton-meter init` first");
 
     const proxy = proxyUrl(ports.ports.edge, project);
-    const trust = existsSync(paths.caCert) ? envBlock({ bundlePath: paths.trustBundle, caPath: paths.caCert }) : {};
+    const trust = trustEnv(paths.caCert, paths.trustBundle, (m) => term.warn(m));
     const env: Record<string, string | undefined> = { ...process.env, ...rcEnv(ports.ports.edge, trust), HTTPS_PROXY: proxy, https_proxy: proxy, HTTP_PROXY: proxy, http_proxy: proxy };
     if (project !== null) env.HALTON_PROJECT = project;
 
