@@ -42,6 +42,12 @@ const DATA = Buffer.from("data: ");
 const EVENT_END = Buffer.from("\n\n");
 const EMPTY = new Uint8Array(0);
 
+/** A message as one SSE event's data: a line break inside it (pretty-printed JSON) starts another `data:` line, which SSE joins back with "\n". */
+function sseData(message: Uint8Array): Uint8Array {
+  if (!message.includes(0x0a) && !message.includes(0x0d)) return message;
+  return Buffer.from(Buffer.from(message).toString("utf8").replace(/\r\n|\r|\n/g, "\ndata: "));
+}
+
 export class Recorder {
   private open: Open | null = null;
   private hooks: SessionHooks | null = null;
@@ -100,7 +106,7 @@ export class Recorder {
       case "turn-event":
         if (!this.open) return;
         this.open.record.firstByteAt ??= this.deps.now();
-        for (const p of [DATA, c.event, EVENT_END]) {
+        for (const p of [DATA, sseData(c.event), EVENT_END]) {
           this.tee((o) => o.onResponseBody(p));
           this.keep((b) => b.onResponseBody(p));
         }

@@ -80,6 +80,14 @@ describe("rows from a Responses WebSocket", () => {
     expect(turns.map((r) => r.exchangeId)).toEqual(["ex-2", "ex-3"]);
   });
 
+  test("a pretty-printed event (line breaks inside the JSON) reads the same", async () => {
+    const p = upgradedRecorder();
+    p.client({ type: "response.create", model: "gpt-5.5" });
+    p.tap!.bytes("down", text(JSON.stringify({ type: "response.completed", response: { model: "gpt-5.5", status: "completed", usage } }, null, 2).replace(/\n/g, "\r\n")));
+    await settle();
+    expect(p.rows.at(-1)).toMatchObject({ method: "WS", complete: true, usage: { tokensComplete: true, tokens: { output: 300, cacheRead: 4000 } } });
+  });
+
   test("a connection that closes mid-response gives a row with tokens_complete false", async () => {
     const p = upgradedRecorder();
     p.client({ type: "response.create", model: "gpt-5.5" });
