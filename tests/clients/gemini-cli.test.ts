@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { issueLeaf } from "../harness/certs.ts";
 import { type FakeGemini, geminiUsage, startFakeGemini } from "../harness/fake-gemini.ts";
 import { type FakeGoogleAccounts, GOOGLE_ACCOUNT_HOSTS, startFakeGoogleAccounts } from "../harness/fake-google-accounts.ts";
-import { issueLeaf } from "../harness/leaf.ts";
 import { STARTUP_HOOK_MS, type Row } from "../harness/meter.ts";
 import { repoRoot, waitFor } from "../harness/sandbox.ts";
 import { type CliMeter, startCliMeter } from "./_cli-meter.ts";

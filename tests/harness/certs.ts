@@ -29,9 +29,24 @@ const SAN = `subjectAltName=${PROVIDER_HOSTS.map((h) => `DNS:${h}`).join(",")},D
 
 async function issue(dir: string, ca: string, name: string): Promise<void> {
   await sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${ca} Test CA`, "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
-  await sh(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
-  await Bun.write(join(dir, `${name}.ext`), `${SAN}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+  await signLeaf(dir, ca, name, SAN, name);
+}
+
+/** `<name>.{pem,key}` in `dir`, signed by the CA `<ca>.{pem,key}` there, for the names in `san`. */
+async function signLeaf(dir: string, ca: string, name: string, san: string, cn: string): Promise<void> {
+  await sh(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
+  await Bun.write(join(dir, `${name}.ext`), `${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   await sh(["openssl", "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.pem`], dir);
+}
+
+/**
+ * A server certificate from the test CA for hosts outside the metered six (a stand-in for a
+ * service a client calls besides its provider, reached through the edge's raw tunnel).
+ */
+export async function issueLeaf(certs: TestCerts, name: string, hosts: readonly string[]): Promise<{ cert: string; key: string }> {
+  await signLeaf(certs.dir, "fakeca", name, `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(",")}`, hosts[0]!);
+  const read = (f: string) => Bun.file(join(certs.dir, f)).text();
+  return { cert: await read(`${name}.pem`), key: await read(`${name}.key`) };
 }
 
 /** Writes fakeca.pem, fakesrv.{pem,key} (and the rogue set) into `dir`. */
