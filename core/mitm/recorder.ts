@@ -32,6 +32,8 @@ export interface RecorderDeps {
 
 interface Open {
   record: ExchangeRecord;
+  /** The request head as sent: a WebSocket's responses keep their upgrade's for body capture. */
+  headBytes: Uint8Array;
   observer: ExchangeObserver | null;
   bodies: BodyCapture | null;
 }
@@ -55,8 +57,6 @@ export class Recorder {
   private upgrade: { target: string; headers: RawHeaders; headBytes: Uint8Array; tap: WebSocketTap | null } | null = null;
   /** Codex's latest in-stream limits snapshot, for the next row finished. */
   private rateLimits: Record<string, unknown> | null = null;
-  /** The current request's head as sent, for the body capture of the responses an upgrade carries. */
-  private headBytes: Uint8Array = EMPTY;
 
   constructor(private readonly deps: RecorderDeps) {
     deps.hooks.then(
@@ -97,7 +97,6 @@ export class Recorder {
   apply(c: RecordCommand): void {
     switch (c.do) {
       case "begin":
-        this.headBytes = c.headBytes;
         return this.begin(c.head.method, c.head.target, c.head.headers, c.headBytes);
       case "upgraded":
         return this.upgraded(c.headers);
@@ -119,7 +118,7 @@ export class Recorder {
         record.selfTest = true;
         record.status = c.status;
         record.firstByteAt = record.startedAt;
-        this.open = { record, observer: null, bodies: null };
+        this.open = { record, headBytes: EMPTY, observer: null, bodies: null };
         return this.deps.log.event("intercept.self_test", { id: record.exchangeId, host: record.host, status: c.status });
       }
       case "first-byte":
@@ -183,7 +182,7 @@ export class Recorder {
     // Before the hooks are in, bodies are kept on the chance that this client's .haltonrc asks for them.
     const capture = this.hooks ? this.hooks.bodyCapture : { maxBytes: this.deps.bodyMaxBytes };
     const bodies = capture ? new BodyCapture(capture.maxBytes, headBytes, headers) : null;
-    this.open = { record, observer, bodies };
+    this.open = { record, headBytes, observer, bodies };
     this.deps.log.event("intercept.start", { id: record.exchangeId, host, method, path: target.split("?")[0] });
   }
 
@@ -197,7 +196,7 @@ export class Recorder {
     } catch (err) {
       open.record.error ??= `WebSocket capture failed: ${(err as Error).message}`;
     }
-    this.upgrade = { target, headers: requestHeaders, headBytes: this.headBytes, tap };
+    this.upgrade = { target, headers: requestHeaders, headBytes: open.headBytes, tap };
   }
 
   /** A response over the WebSocket: its own row, read by the endpoint's adapter as if it had been a streamed POST. */
