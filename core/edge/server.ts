@@ -4,10 +4,10 @@
 // per-connection failure ends that connection alone.
 
 import type { Socket, TCPSocketListener } from "bun";
-import { reportBug } from "../log/crash-guard.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { Ports } from "../ports/allocate.ts";
 import type { Dialed, Dialer } from "../proxy/dialer.ts";
+import { type ConnectionGuard, connectionGuard } from "../proxy/guard.ts";
 import type { HealthCache } from "../proxy/health-cache.ts";
 import { Outbox } from "../proxy/outbox.ts";
 import { proxyLineFor } from "../proxy/proxy-protocol.ts";
@@ -60,8 +60,8 @@ interface Conn {
   /** Bytes the target sent before the relay was wired (a banner), for the client first. */
   early: Buffer[];
   closed: boolean;
-  /** Carrying out its route threw: everything of it is closed and nothing more is fed. */
-  broken: boolean;
+  /** A bug in carrying out its route closes all of it, and nothing more is fed. */
+  guard: ConnectionGuard;
 }
 
 /** Quiet time after the last connection closes before the edge collects its garbage. */
@@ -90,7 +90,18 @@ export function startEdge(opts: EdgeOptions): Edge {
       proxyLine: () => proxyLineFor(client.remoteAddress, client.remotePort, client.localAddress ?? hostname, client.localPort),
       clientPort: client.remotePort,
     });
-    const conn: Conn = { client, route, timers: { head: null, chain: null }, daemon: null, upstream: null, early: [], closed: false, broken: false };
+    const conn: Conn = {
+      client,
+      route,
+      timers: { head: null, chain: null },
+      daemon: null,
+      upstream: null,
+      early: [],
+      closed: false,
+      guard: connectionGuard(() => {
+        for (const s of [conn.daemon?.socket, conn.upstream, conn.client]) s?.terminate();
+      }),
+    };
     if (!overLimit) conns.add(conn);
     client.data = {
       on: {
@@ -100,37 +111,18 @@ export function startEdge(opts: EdgeOptions): Edge {
         close: () => closed(conn),
       },
     };
-    guarded(conn, "start", () => run(conn, route.start()));
+    conn.guard.run("start", () => run(conn, route.start()));
   }
 
   /**
    * Every way into a route (a socket callback, a timer, a probe's or a dial's answer) comes
    * through here: a bug in it or in carrying out its commands costs this connection alone.
    */
-  const feed = (conn: Conn, ev: RouteEvent) => guarded(conn, ev.kind, () => run(conn, conn.route.handle(ev)));
+  const feed = (conn: Conn, ev: RouteEvent) => conn.guard.run(ev.kind, () => run(conn, conn.route.handle(ev)));
 
-  function guarded(conn: Conn, what: string, step: () => void): void {
-    if (conn.broken) return;
-    try {
-      step();
-    } catch (err) {
-      broke(conn, what, err);
-    }
-  }
-
-  /** A dial's answer, carried out guarded; its rejection is a bug like a throw, and a socket nobody can use any more is closed. */
-  function afterDial(conn: Conn, what: string, p: Promise<Dialed>, then: (d: Dialed) => void): void {
-    p.then(
-      (d) => (conn.broken ? d.ok && d.socket.terminate() : guarded(conn, what, () => then(d))),
-      (err) => conn.broken || broke(conn, what, err),
-    );
-  }
-
-  function broke(conn: Conn, what: string, err: unknown): void {
-    conn.broken = true;
-    reportBug("proxy.callback_error", err, { callback: what });
-    for (const s of [conn.daemon?.socket, conn.upstream, conn.client]) s?.terminate();
-  }
+  /** A dial's answer, guarded; one that lands after the connection broke is closed. */
+  const afterDial = (conn: Conn, what: string, p: Promise<Dialed>, then: (d: Dialed) => void) =>
+    conn.guard.after(what, p, then, (d) => d.ok && d.socket.terminate());
 
   /** Carries the route's commands out, in order. */
   function run(conn: Conn, commands: RouteCommand[]): void {

@@ -4,9 +4,9 @@
 
 import type { Socket, TCPSocketListener } from "bun";
 import type { Lookup } from "../attribution/lookup.ts";
-import { reportBug } from "../log/crash-guard.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { Dialer } from "../proxy/dialer.ts";
+import { type ConnectionGuard, connectionGuard } from "../proxy/guard.ts";
 import { HeldInput } from "../proxy/held.ts";
 import { CONNECTION_ESTABLISHED, plainResponse } from "../proxy/response.ts";
 import { disarmAcceptTimer, forwardingHandlers, idleEvents, type Sock, type SocketState, splice } from "../proxy/sockets.ts";
@@ -82,16 +82,21 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       socket: { address: raw.remoteAddress, port: raw.remotePort, localPort: raw.localPort },
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Timers and promise answers (socket callbacks have sockets.ts's guard): a bug ends this connection alone.
+    const guard = connectionGuard(() => {
+      open.delete(raw);
+      raw.terminate();
+    });
     const run = (commands: ConnectCommand[]) => {
       for (const c of commands) {
-        if (c.do === "set-timer") timer = setTimeout(() => guarded(raw, "connect-timer", () => run(machine.handle({ kind: "timer" }))), c.ms);
+        if (c.do === "set-timer") timer = setTimeout(() => guard.run("connect-timer", () => run(machine.handle({ kind: "timer" }))), c.ms);
         else if (c.do === "clear-timer") clearTimeout(timer);
         else if (c.do === "log") opts.log.event(c.event, c.fields, c.level);
         else if (c.do === "drop") raw.terminate();
         else if (c.do === "refuse") {
           raw.data.on = { ...idleEvents(), close: () => open.delete(raw) };
           raw.end(plainResponse(c.status, c.reason, "daemon"));
-        } else route(raw, c.route);
+        } else route(raw, guard, c.route);
       }
     };
     raw.data = {
@@ -108,7 +113,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     run(machine.start());
   }
 
-  function route(raw: Sock, r: ConnectRoute): void {
+  function route(raw: Sock, guard: ConnectionGuard, r: ConnectRoute): void {
     const { host, port } = r.target;
     // From here the client's bytes (its ClientHello, if it did not wait for our 200) and its FIN
     // are held for whichever relay takes the connection.
@@ -119,7 +124,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     if (r.kind === "tunnel") {
       // The edge waits only briefly for our first byte: a tunnel it chained is answered before the dial.
       if (client.viaEdge) raw.write(CONNECTION_ESTABLISHED);
-      return tunnel(raw, host, port, held, client.viaEdge);
+      return tunnel(raw, guard, host, port, held, client.viaEdge);
     }
     const who = opts.identify(client);
     if (bypass.empty) return intercept(raw, host, port, client, who, false);
@@ -128,9 +133,9 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
     // socket, unread, until then.
     raw.write(CONNECTION_ESTABLISHED);
     raw.pause();
-    after(raw, "bypass-lookup", who.pid, (pid) => {
+    guard.after("bypass-lookup", who.pid, (pid) => {
       if (!open.has(raw)) return;
-      if (bypass.has(Bypasses.processOf(pid, client), host)) tunnel(raw, host, port, held, true);
+      if (bypass.has(Bypasses.processOf(pid, client), host)) tunnel(raw, guard, host, port, held, true);
       else intercept(raw, host, port, client, who, true);
       raw.resume();
     });
@@ -217,8 +222,9 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
    * A raw tunnel. `held` hands over what the client sent meanwhile (and its FIN), at the moment
    * the relay takes over. With the 200 already `answered`, a target that cannot be reached is a close.
    */
-  function tunnel(raw: Sock, host: string, port: number, held: HeldInput, answered: boolean): void {
-    after(raw, "tunnel-dial", opts.dialer.tcp(host, port, { abandoned: () => !open.has(raw) }), (up) => {
+  function tunnel(raw: Sock, guard: ConnectionGuard, host: string, port: number, held: HeldInput, answered: boolean): void {
+    const dial = opts.dialer.tcp(host, port, { abandoned: () => !open.has(raw) });
+    guard.after("tunnel-dial", dial, (up) => {
       if (!up.ok) {
         if (!answered) return void raw.end(plainResponse(502, up.reason, "daemon"));
         opts.log.event("daemon.error", { kind: "tunnel-failed", host, port, reason: up.reason }, "warn");
@@ -229,29 +235,7 @@ export function startMitmServer(opts: MitmServerOptions): MitmServer {
       for (const b of up.early) sp.down.push(b);
       held.handTo(sp.up);
       raw.resume();
-    });
-  }
-
-  /**
-   * A timer's or a promise's step for one connection (socket callbacks have sockets.ts's guard):
-   * a bug in it, or the promise's rejection, ends that connection alone.
-   */
-  function guarded(raw: Sock, what: string, step: () => void): void {
-    try {
-      step();
-    } catch (err) {
-      broke(raw, what, err);
-    }
-  }
-
-  function after<T>(raw: Sock, what: string, p: Promise<T>, then: (value: T) => void): void {
-    p.then((value) => guarded(raw, what, () => then(value)), (err) => broke(raw, what, err));
-  }
-
-  function broke(raw: Sock, what: string, err: unknown): void {
-    reportBug("proxy.callback_error", err, { callback: what });
-    open.delete(raw);
-    raw.terminate();
+    }, (up) => up.ok && up.socket.terminate());
   }
 
   const listener: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
