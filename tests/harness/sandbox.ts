@@ -7,8 +7,19 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { acceptsConnections, anyFreePort } from "../../core/ports/probe.ts";
 
-/** A port free on 127.0.0.1 right now (the product's own probe). */
-export const freePort = (): number => anyFreePort();
+/** Ports this process handed out: the kernel may offer a just-closed one again, and a meter's three ports must differ. */
+const handedOut = new Set<number>();
+
+/** A port free on 127.0.0.1 right now (the product's own probe), never one this process handed out before. */
+export function freePort(): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = anyFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("no loopback port this process has not used already");
+}
 
 export interface Sandbox {
   root: string;
