@@ -83,7 +83,12 @@ export async function startLifecycleEnv(prefix: string, env: Record<string, stri
     },
     async status() {
       const r = await le.cli(["status", "--json"]);
-      const s = JSON.parse(r.stdout) as StatusJson;
+      let s: StatusJson;
+      try {
+        s = JSON.parse(r.stdout) as StatusJson;
+      } catch {
+        throw new Error(`status --json printed no JSON (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      }
       for (const svc of s.services) if (svc.pid) seen.add(svc.pid);
       return s;
     },
