@@ -9,9 +9,21 @@ import type { PriceOverrides } from "../pricing/types.ts";
 import { headerValue } from "../http/headers.ts";
 import type { RequestRow } from "../store/rows.ts";
 import { ZERO_TOKENS } from "../usage/types.ts";
+import { accountFacts, sessionOf } from "./limits.ts";
 
-export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attribution: Attribution }, overrides: PriceOverrides): RequestRow {
+/** What a row needs beyond its exchange: who sent it, local price overrides, the account salt. */
+export interface RowContext {
+  pid: number | null;
+  attribution: Attribution;
+  overrides: PriceOverrides;
+  /** meta.account_salt: the key account fingerprints are made with. */
+  accountSalt: string;
+}
+
+export function rowFor(rec: ExchangeRecord, ctx: RowContext): RequestRow {
+  const { overrides } = ctx;
   const usage = rec.usage;
+  const facts = accountFacts(rec, ctx.accountSalt);
   const ua = headerValue(rec.requestHeaders, "user-agent");
   let price: Pick<RequestRow, "costMicros" | "priceStatus" | "priceSource"> = { costMicros: null, priceStatus: "unmetered", priceSource: null };
   let note = [rec.error, usage?.note].filter(Boolean).join("; ") || null;
@@ -42,14 +54,17 @@ export function rowFor(rec: ExchangeRecord, who: { pid: number | null; attributi
     metered: usage?.metered ?? false,
     latencyMs: rec.endedAt - rec.startedAt,
     ttfbMs: rec.firstByteAt === null ? null : rec.firstByteAt - rec.startedAt,
-    project: who.attribution.project,
-    projectSource: who.attribution.source,
+    project: ctx.attribution.project,
+    projectSource: ctx.attribution.source,
     client: clientFromUserAgent(ua),
-    pid: who.pid,
+    pid: ctx.pid,
     userAgent: ua,
     errorType: usage?.errorType ?? null,
     note,
     rateLimits: rec.rateLimits ? JSON.stringify(rec.rateLimits) : null,
+    account: facts?.account ?? null,
+    session: sessionOf(rec),
+    limits: facts?.limits ?? [],
     bodies: rec.bodies,
   };
 }

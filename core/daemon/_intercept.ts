@@ -24,6 +24,8 @@ export interface InterceptDeps {
   configFile: string;
   issuer: LeafIssuer;
   writer: CaptureWriter;
+  /** The store's account salt (core/store/limits.ts), read once at start-up. */
+  accountSalt: string;
   attributor: Attributor;
   /** Our own ports: a CONNECT to one of them is refused (a loop through the meter). */
   ownPorts: () => ReadonlySet<number>;
@@ -81,7 +83,7 @@ export function startInterception(deps: InterceptDeps): Interception {
         const bodies = attribution.bodyCapture ?? config.capture.body_capture;
         log.event("attribution.resolved", { client_pid: pid, project: attribution.project, tier: attribution.source, body_capture: bodies });
         return {
-          onExchange: (rec) => writer.enqueue(rec.selfTest ? selfTestRow(rec) : rowFor(rec, { pid, attribution }, config.pricing.overrides)),
+          onExchange: (rec) => writer.enqueue(rec.selfTest ? selfTestRow(rec) : rowFor(rec, { pid, attribution, overrides: config.pricing.overrides, accountSalt: deps.accountSalt })),
           bodyCapture: bodies ? { maxBytes: config.capture.body_max_bytes } : null,
         };
       }),

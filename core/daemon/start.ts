@@ -15,7 +15,7 @@ import type { Ports } from "../ports/index.ts";
 import { type DaemonProxyDeps, proxyOffAtExit, proxyOnAtStartup } from "../service/daemon-proxy.ts";
 import { readSentinels } from "../service/sentinels.ts";
 import type { SystemProxy } from "../service/supervisor.ts";
-import { type CaptureWriter, createCaptureWriter, maintain, type Store } from "../store/index.ts";
+import { accountSalt, type CaptureWriter, createCaptureWriter, maintain, type Store } from "../store/index.ts";
 import type { Ca } from "../tls/index.ts";
 import { VERSION } from "../version.ts";
 import { type ApiServer, serveApi } from "./_api.ts";
@@ -157,7 +157,7 @@ function openParts(deps: DaemonDeps, now: () => number, startedAt: number): Part
     const own: ReadonlySet<number> = new Set([ports.edge, ports.internal, ports.api]);
     const ownPorts = () => own;
     const { mitm, pool } = binding(ports, () =>
-      startInterception({ port: ports.internal, config, configFile: paths.config, issuer, writer, attributor, ownPorts, pidsKnown: procfs, log, now }),
+      startInterception({ port: ports.internal, config, configFile: paths.config, issuer, writer, accountSalt: accountSalt(store), attributor, ownPorts, pidsKnown: procfs, log, now }),
     );
     opened.push(() => {
       mitm.closeAll();

@@ -55,8 +55,8 @@ export class Recorder {
   private hooks: SessionHooks | null = null;
   /** After a 101: the request that upgraded, whose target and headers every response on the socket shares. */
   private upgrade: { target: string; headers: RawHeaders; headBytes: Uint8Array; tap: WebSocketTap | null } | null = null;
-  /** Codex's latest in-stream limits snapshot, for the next row finished. */
-  private rateLimits: Record<string, unknown> | null = null;
+  /** Codex's latest in-stream limits snapshot and when it came, for the next row finished. */
+  private rateLimits: { snapshot: Record<string, unknown>; at: number } | null = null;
 
   constructor(private readonly deps: RecorderDeps) {
     deps.hooks.then(
@@ -111,7 +111,7 @@ export class Recorder {
         }
         return;
       case "rate-limits":
-        this.rateLimits = c.snapshot;
+        this.rateLimits = { snapshot: c.snapshot, at: this.deps.now() };
         return;
       case "self-test": {
         const record = this.newRecord(c.head.method, c.head.target, c.head.headers);
@@ -135,7 +135,10 @@ export class Recorder {
         return;
       case "response-head": {
         const { status, headers, headBytes } = c;
-        if (this.open) this.open.record.status = status;
+        if (this.open) {
+          this.open.record.status = status;
+          this.open.record.responseHeaders = headers;
+        }
         this.tee((o) => o.onResponseHead({ status, headers }));
         this.keep((b) => b.onResponseHead(headBytes, headers));
         return;
@@ -190,6 +193,7 @@ export class Recorder {
     const open = this.open;
     if (!open) return;
     const { target, requestHeaders } = open.record;
+    open.record.responseHeaders = responseHeaders;
     let tap: WebSocketTap | null = null;
     try {
       tap = WebSocketTap.for(this.deps.host, target, requestHeaders, responseHeaders);
@@ -219,7 +223,8 @@ export class Recorder {
     rec.endedAt = this.deps.now();
     rec.complete = complete;
     if (this.rateLimits) {
-      rec.rateLimits = this.rateLimits;
+      rec.rateLimits = this.rateLimits.snapshot;
+      rec.rateLimitsAt = this.rateLimits.at;
       this.rateLimits = null;
     }
     if (open.observer) {

@@ -2,6 +2,7 @@
 
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import type { TokenCounts } from "../usage/types.ts";
+import { insertLimitSamples, type LimitSampleRow } from "./limits.ts";
 import { redactSecrets } from "./redact.ts";
 import { foldPending } from "./rollup.ts";
 
@@ -43,19 +44,25 @@ export interface RequestRow {
   note?: string | null;
   /** The provider's report of the account's limits that came with this request (Codex's `codex.rate_limits`), as JSON. */
   rateLimits?: string | null;
+  /** The salted fingerprint of the request's credential ('' when it carried none we read); null for rows before it was kept. */
+  account?: string | null;
+  /** The client's own session id (Claude Code's, Codex's conversation), when it sends one. */
+  session?: string | null;
+  /** The limit windows the provider reported with this request, written to limit_samples with it. */
+  limits?: readonly LimitSampleRow[];
   /** Optional body capture; secrets are redacted before they reach the disk. */
   bodies?: { request: string | null; response: string | null } | null;
 }
 
 /** A stored row, as queries return it. */
-export type RequestRecord = Required<Omit<RequestRow, "bodies">> & { id: number };
+export type RequestRecord = Required<Omit<RequestRow, "bodies" | "limits">> & { id: number };
 
 const COLUMNS = [
   "exchange_id", "started_at", "first_byte_at", "ended_at", "provider", "host", "endpoint", "method", "path",
   "model", "status", "stream", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
   "cache_write_1h_tokens", "reasoning_tokens", "cost_micros", "price_status", "price_source", "tokens_complete",
   "metered", "latency_ms", "ttfb_ms", "project", "project_source", "client", "pid", "user_agent", "error_type", "note",
-  "rate_limits",
+  "rate_limits", "account", "session",
 ] as const;
 
 const INSERT_REQUEST = `INSERT INTO requests (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})
@@ -73,6 +80,7 @@ function bindings(r: RequestRow): SQLQueryBindings[] {
     r.tokensComplete === false ? 0 : 1, r.metered === false ? 0 : 1, r.latencyMs ?? null, r.ttfbMs ?? null,
     r.project ?? null, r.projectSource ?? null, r.client ?? null, r.pid ?? null, r.userAgent ?? null,
     r.errorType ?? null, r.note === undefined || r.note === null ? null : redactSecrets(r.note), r.rateLimits ?? null,
+    r.account ?? null, r.session ?? null,
   ];
 }
 
@@ -85,6 +93,7 @@ export interface InsertResult {
 function insertOne(db: Database, row: RequestRow): boolean {
   const created = db.query(INSERT_REQUEST).run(...bindings(row));
   if (created.changes === 0) return false; // this exchange_id is already stored
+  if (row.limits?.length) insertLimitSamples(db, created.lastInsertRowid, row.account ?? "", row.limits);
   if (row.bodies) {
     const request = row.bodies.request === null ? null : redactSecrets(row.bodies.request);
     const response = row.bodies.response === null ? null : redactSecrets(row.bodies.response);
@@ -125,5 +134,6 @@ export function toRecord(r: SqlRequestRow): RequestRecord {
     tokensComplete: r.tokens_complete === 1, metered: r.metered === 1, latencyMs: n(r.latency_ms), ttfbMs: n(r.ttfb_ms),
     project: s(r.project), projectSource: s(r.project_source), client: s(r.client), pid: n(r.pid),
     userAgent: s(r.user_agent), errorType: s(r.error_type), note: s(r.note), rateLimits: s(r.rate_limits),
+    account: s(r.account), session: s(r.session),
   };
 }

@@ -110,4 +110,38 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "the provider's own report of the account's limits that came with a request (JSON, as sent)",
     sql: "ALTER TABLE requests ADD COLUMN rate_limits TEXT;",
   },
+  {
+    version: 4,
+    description: "the account (a salted fingerprint) and the client's session of each request; the providers' limit windows over time",
+    // `account` is an HMAC of the request's credential keyed by meta.account_salt, which never
+    // leaves this file: the credential itself is stored nowhere. '' is an account not known.
+    // One limit_samples row per window per response that reported it, kept with its request.
+    sql: `
+      ALTER TABLE requests ADD COLUMN account TEXT;
+      ALTER TABLE requests ADD COLUMN session TEXT;
+      CREATE INDEX requests_session ON requests (session, started_at) WHERE session IS NOT NULL;
+
+      CREATE TABLE limit_samples (
+        id INTEGER PRIMARY KEY,
+        request_id INTEGER REFERENCES requests (id) ON DELETE CASCADE,
+        observed_at INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        window_name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('rate-limit', 'subscription')),
+        utilization REAL,
+        limit_value REAL,
+        remaining REAL,
+        resets_at INTEGER,
+        window_minutes INTEGER,
+        status TEXT,
+        extra TEXT
+      ) STRICT;
+      CREATE INDEX limit_samples_window ON limit_samples (provider, account, window_name, observed_at);
+      CREATE INDEX limit_samples_observed_at ON limit_samples (observed_at);
+      CREATE INDEX limit_samples_request ON limit_samples (request_id);
+
+      INSERT INTO meta (key, value) VALUES ('account_salt', lower(hex(randomblob(32))));
+    `,
+  },
 ];

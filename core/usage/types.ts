@@ -89,6 +89,10 @@ export interface ExchangeRecord {
   bodies: CapturedBodies | null;
   /** The self-test canary, answered by the daemon itself (see self-test.ts). */
   selfTest?: boolean;
+  /** The response head's headers (a 101's for a WebSocket handshake): where providers report limits. */
+  responseHeaders?: RawHeaders;
   /** The provider's own report of the account's limits that came with this exchange (Codex's `codex.rate_limits` event). */
   rateLimits?: Record<string, unknown>;
+  /** When that report arrived (epoch ms). */
+  rateLimitsAt?: number;
 }

@@ -156,8 +156,8 @@ describe("a running process takes up new data without a restart", () => {
       endedAt: NOW.getTime() + 5, status: 200, complete: true, error: null, bodies: null,
       usage: { provider: "openai", endpoint: "responses", model, metered: true, stream: false, tokens: newModelUsage.tokens, tokensComplete: true, errorType: null, note: null },
     });
-    const who = { pid: null, attribution: { project: null, source: null } };
-    expect(rowFor(rec(NEW_MODEL), who, {})).toMatchObject({ priceStatus: "priced", costMicros: NEW_MODEL_COST, priceSource: source });
-    expect(rowFor(rec("gpt-100"), who, {})).toMatchObject({ priceStatus: "unpriced", costMicros: null, priceSource: source, note: expect.stringContaining("pricing update") });
+    const who = { pid: null, attribution: { project: null, source: null }, overrides: {}, accountSalt: "salt" };
+    expect(rowFor(rec(NEW_MODEL), who)).toMatchObject({ priceStatus: "priced", costMicros: NEW_MODEL_COST, priceSource: source });
+    expect(rowFor(rec("gpt-100"), who)).toMatchObject({ priceStatus: "unpriced", costMicros: null, priceSource: source, note: expect.stringContaining("pricing update") });
   });
 });

@@ -94,9 +94,25 @@ export function manualTimers() {
  * them, then the columns later schemas added dropped again.
  */
 export function schemaOneFile(path: string, rows: RequestRow[]): void {
-  const v1 = openStore(path, { migrations: MIGRATIONS.slice(0, 1) });
-  v1.db.run("ALTER TABLE requests ADD COLUMN rate_limits TEXT");
-  insertRows(v1, rows);
-  v1.db.run("ALTER TABLE requests DROP COLUMN rate_limits");
-  v1.close();
+  olderSchemaFile(path, 1, rows);
+}
+
+/** Columns later schema steps added to requests, by the step that added them. */
+const LATER_COLUMNS: ReadonlyArray<readonly [version: number, column: string]> = [
+  [3, "rate_limits"],
+  [4, "account"],
+  [4, "session"],
+];
+
+/**
+ * A db.sqlite as schema `version` left it, holding `rows` (written by today's insert, with the
+ * later columns there for the write and gone again after).
+ */
+export function olderSchemaFile(path: string, version: number, rows: RequestRow[]): void {
+  const old = openStore(path, { migrations: MIGRATIONS.slice(0, version) });
+  const later = LATER_COLUMNS.filter(([v]) => v > version).map(([, c]) => c);
+  for (const c of later) old.db.run(`ALTER TABLE requests ADD COLUMN ${c} TEXT`);
+  insertRows(old, rows.map(({ limits: _, ...row }) => row));
+  for (const c of later) old.db.run(`ALTER TABLE requests DROP COLUMN ${c}`);
+  old.close();
 }

@@ -151,6 +151,8 @@ describe("listRequests", () => {
       errorType: null,
       note: null,
       rateLimits: null,
+      account: null,
+      session: null,
     } as RequestRecord);
   });
 

@@ -1,0 +1,124 @@
+// The providers' limit windows over time: one limit_samples row per window per response that
+// reported it, written with its request (rows.ts), read back per provider, account and window.
+
+import type { Database } from "bun:sqlite";
+import type { LimitKind, LimitObservation } from "../limits/types.ts";
+import type { Store } from "./open.ts";
+
+/** One observation as stored: what the provider said, and when its response head arrived. */
+export interface LimitSampleRow extends LimitObservation {
+  /** Epoch ms. */
+  observedAt: number;
+}
+
+/** A window as the store knows it: its newest sample and the samples since `since`, oldest first. */
+export interface StoredWindow {
+  provider: string;
+  account: string;
+  window: string;
+  kind: LimitKind;
+  latest: LimitSampleRow;
+  recent: LimitSampleRow[];
+}
+
+const INSERT_SAMPLE = `INSERT INTO limit_samples
+  (request_id, observed_at, provider, account, window_name, kind, utilization, limit_value, remaining, resets_at, window_minutes, status, extra)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const finiteOrNull = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
+const integerOrNull = (v: number | null): number | null => (v !== null && Number.isSafeInteger(v) ? v : null);
+
+/** Inside the caller's transaction. */
+export function insertLimitSamples(db: Database, requestId: number | bigint, account: string, samples: readonly LimitSampleRow[]): void {
+  const insert = db.query(INSERT_SAMPLE);
+  for (const s of samples) {
+    insert.run(
+      requestId, Math.round(s.observedAt), s.provider, account, s.window, s.kind, finiteOrNull(s.utilization), finiteOrNull(s.limit),
+      finiteOrNull(s.remaining), integerOrNull(s.resetsAt), integerOrNull(s.windowMinutes), s.status,
+      s.extra && Object.keys(s.extra).length > 0 ? JSON.stringify(s.extra) : null,
+    );
+  }
+}
+
+/** The key accounts are fingerprinted with; written once by the schema step that made the table. */
+export function accountSalt(store: Store): string {
+  const row = store.db.query("SELECT value FROM meta WHERE key = 'account_salt'").get() as { value: string } | null;
+  if (!row) throw new Error("the store has no account_salt (its schema is older than this program)");
+  return row.value;
+}
+
+interface SqlSample {
+  observed_at: number;
+  provider: string;
+  account: string;
+  window_name: string;
+  kind: string;
+  utilization: number | null;
+  limit_value: number | null;
+  remaining: number | null;
+  resets_at: number | null;
+  window_minutes: number | null;
+  status: string | null;
+  extra: string | null;
+}
+
+function toSample(r: SqlSample): LimitSampleRow {
+  let extra: Record<string, string> | undefined;
+  try {
+    extra = r.extra ? (JSON.parse(r.extra) as Record<string, string>) : undefined;
+  } catch {
+    extra = undefined;
+  }
+  return {
+    observedAt: r.observed_at,
+    provider: r.provider as LimitObservation["provider"],
+    window: r.window_name,
+    kind: r.kind as LimitKind,
+    utilization: r.utilization,
+    limit: r.limit_value,
+    remaining: r.remaining,
+    resetsAt: r.resets_at,
+    windowMinutes: r.window_minutes,
+    status: r.status,
+    ...(extra ? { extra } : {}),
+  };
+}
+
+export interface WindowQuery {
+  /** Samples at or after this (epoch ms) come back in `recent`. */
+  since: number;
+  /** Windows whose newest sample is older than this are left out (epoch ms); default: all. */
+  seenSince?: number;
+  provider?: string;
+}
+
+/** Every window, newest sample first in order of provider, account and window name. */
+export function limitWindows(store: Store, q: WindowQuery): StoredWindow[] {
+  const params: Array<string | number> = [q.seenSince ?? 0];
+  let where = "";
+  if (q.provider) {
+    where = "AND provider = ?";
+    params.push(q.provider);
+  }
+  // The newest sample of each window (SQLite's bare-column rule: the row holding the MAX).
+  const latest = store.db
+    .query(`SELECT *, MAX(observed_at) AS newest FROM limit_samples WHERE observed_at >= ? ${where} GROUP BY provider, account, window_name ORDER BY provider, account, window_name`)
+    .all(...params) as SqlSample[];
+  const recent = store.db.query("SELECT * FROM limit_samples WHERE provider = ? AND account = ? AND window_name = ? AND observed_at >= ? ORDER BY observed_at, id");
+  return latest.map((r) => ({
+    provider: r.provider,
+    account: r.account,
+    window: r.window_name,
+    kind: r.kind as LimitKind,
+    latest: toSample(r),
+    recent: (recent.all(r.provider, r.account, r.window_name, q.since) as SqlSample[]).map(toSample),
+  }));
+}
+
+/** The distinct resets reported for one window name (Anthropic's "5h") in [since, until), oldest first. */
+export function reportedResets(store: Store, window: string, since: number, until: number, provider?: string): number[] {
+  const rows = store.db
+    .query(`SELECT DISTINCT resets_at FROM limit_samples WHERE window_name = ? AND resets_at IS NOT NULL AND observed_at >= ? AND observed_at < ? ${provider ? "AND provider = ?" : ""} ORDER BY resets_at`)
+    .all(...[window, since, until, ...(provider ? [provider] : [])]) as Array<{ resets_at: number }>;
+  return rows.map((r) => r.resets_at);
+}
