@@ -25,6 +25,7 @@ const main = defineCommand({
     bodies: () => import("./commands/bodies.ts").then((m) => m.default),
     report: () => import("./commands/report.ts").then((m) => m.default),
     tail: () => import("./commands/tail.ts").then((m) => m.default),
+    limits: () => import("./commands/limits.ts").then((m) => m.default),
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
   },
 });

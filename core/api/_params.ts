@@ -24,6 +24,7 @@ const PERIOD = { since: text("since"), from: text("from"), to: text("to") };
 
 export const STATS_QUERY = v.strictObject({ ...FILTER, ...PERIOD });
 export const PROJECTS_QUERY = v.strictObject({ ...PERIOD, include_self_test: flag });
+export const LIMITS_QUERY = v.strictObject({ provider: text("provider"), pace: text("pace") });
 export const REQUESTS_QUERY = v.strictObject({ ...FILTER, ...PERIOD, limit: count(1, 1000), cursor: text("cursor"), after: count(0, Number.MAX_SAFE_INTEGER) });
 
 function firstIssue(issues: v.BaseIssue<unknown>[]): string {

@@ -6,6 +6,7 @@
 import type { Period } from "../report/period.ts";
 import { listRequests, requestsAfter, StoreError, type GroupBy, type ListOptions, type RequestFilter, type RequestPage, type RequestRecord, type Store, type StoreErrorCode } from "../store/index.ts";
 import { workerModule } from "../worker-module.ts";
+import { limitsReport, type LimitsQuery, type LimitsReport } from "../limits/report.ts";
 import { groupedStats, project, projects, stats } from "./stats.ts";
 import type { GroupedStatsResponse, ProjectResponse, ProjectsResponse, StatsResponse } from "./types.ts";
 
@@ -16,6 +17,7 @@ export interface Queries {
   project(slug: string, filter: RequestFilter, period: Period): Promise<ProjectResponse | null>;
   listRequests(opts: ListOptions): Promise<RequestPage>;
   requestsAfter(afterId: number, filter: RequestFilter, limit: number): Promise<RequestRecord[]>;
+  limits(nowMs: number, q: LimitsQuery): Promise<LimitsReport>;
   close(): void;
 }
 
@@ -37,6 +39,8 @@ export function runQuery(store: Store, op: Op, args: unknown[]): unknown {
       return listRequests(store, a);
     case "requestsAfter":
       return requestsAfter(store, a, b, c);
+    case "limits":
+      return limitsReport(store, a, b);
   }
 }
 
@@ -52,6 +56,7 @@ function queriesVia(call: (op: Op, args: unknown[]) => Promise<unknown>, close: 
     project: via("project"),
     listRequests: via("listRequests"),
     requestsAfter: via("requestsAfter"),
+    limits: via("limits"),
     close,
   };
 }

@@ -6,7 +6,9 @@ import { REQUEST_CSV_HEADER, csvLine, requestCsvLine } from "../report/csv.ts";
 import { GROUP_BYS } from "../report/model.ts";
 import type { Period } from "../report/period.ts";
 import { StoreError, type GroupBy } from "../store/index.ts";
-import { filterOf, parseQuery, periodOf, PROJECTS_QUERY, REQUESTS_QUERY, STATS_QUERY } from "./_params.ts";
+import { limitsJson } from "../limits/report.ts";
+import { parseDuration } from "../time/duration.ts";
+import { filterOf, LIMITS_QUERY, parseQuery, periodOf, PROJECTS_QUERY, REQUESTS_QUERY, STATS_QUERY } from "./_params.ts";
 import type { Queries } from "./queries.ts";
 import type { LiveRequestsResponse, RequestsResponse } from "./types.ts";
 
@@ -55,6 +57,20 @@ export function dataRoutes(deps: DataDeps): Hono {
     const slug = c.req.param("slug");
     const found = await q.project(slug, filterOf(p.q, p.period), p.period!);
     return found ? c.json(found) : c.json({ error: "not found", detail: `no request was ever attributed to project "${slug}"` }, 404);
+  });
+
+  api.get("/limits", async (c) => {
+    const parsed = parseQuery(LIMITS_QUERY, c.req.queries());
+    if (!parsed.ok) return bad(c, parsed.message);
+    const { provider, pace } = parsed.value;
+    let lookbackMs: number | undefined;
+    if (pace !== undefined) {
+      const d = parseDuration(pace);
+      if (!d.ok) return bad(c, `pace: ${d.message}`);
+      if (d.ms < 60_000) return bad(c, "pace: at least 1m");
+      lookbackMs = d.ms;
+    }
+    return c.json(limitsJson(await q.limits(deps.now(), { provider, lookbackMs })));
   });
 
   api.get("/requests", async (c) => {

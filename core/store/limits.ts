@@ -92,8 +92,12 @@ export interface WindowQuery {
   provider?: string;
 }
 
+/** The schema step that made limit_samples: a store a daemon has not upgraded yet has no windows. */
+const SAMPLES_SINCE = 4;
+
 /** Every window, newest sample first in order of provider, account and window name. */
 export function limitWindows(store: Store, q: WindowQuery): StoredWindow[] {
+  if (store.schemaVersion < SAMPLES_SINCE) return [];
   const params: Array<string | number> = [q.seenSince ?? 0];
   let where = "";
   if (q.provider) {
@@ -117,8 +121,18 @@ export function limitWindows(store: Store, q: WindowQuery): StoredWindow[] {
 
 /** The distinct resets reported for one window name (Anthropic's "5h") in [since, until), oldest first. */
 export function reportedResets(store: Store, window: string, since: number, until: number, provider?: string): number[] {
+  if (store.schemaVersion < SAMPLES_SINCE) return [];
   const rows = store.db
     .query(`SELECT DISTINCT resets_at FROM limit_samples WHERE window_name = ? AND resets_at IS NOT NULL AND observed_at >= ? AND observed_at < ? ${provider ? "AND provider = ?" : ""} ORDER BY resets_at`)
     .all(...[window, since, until, ...(provider ? [provider] : [])]) as Array<{ resets_at: number }>;
   return rows.map((r) => r.resets_at);
+}
+
+/** Who last spent an account: its newest request's client and project (requests_account index). */
+export function accountLastUse(store: Store, account: string): { client: string | null; project: string | null; at: number } | null {
+  if (store.schemaVersion < SAMPLES_SINCE) return null;
+  const row = store.db.query("SELECT client, project, started_at FROM requests WHERE account = ? ORDER BY started_at DESC LIMIT 1").get(account) as
+    | { client: string | null; project: string | null; started_at: number }
+    | null;
+  return row ? { client: row.client, project: row.project, at: row.started_at } : null;
 }

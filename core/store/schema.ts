@@ -120,6 +120,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE requests ADD COLUMN account TEXT;
       ALTER TABLE requests ADD COLUMN session TEXT;
       CREATE INDEX requests_session ON requests (session, started_at) WHERE session IS NOT NULL;
+      CREATE INDEX requests_account ON requests (account, started_at) WHERE account IS NOT NULL;
 
       CREATE TABLE limit_samples (
         id INTEGER PRIMARY KEY,

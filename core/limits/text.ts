@@ -1,0 +1,131 @@
+// `halton-meter limits` as text: a block per provider account, a row per window (used, status,
+// reset in local and relative time, pace, and where that pace ends up).
+
+import { thousands } from "../report/format.ts";
+import { type Column, renderTable } from "../report/table.ts";
+import type { LimitsAccount, LimitsReport } from "./report.ts";
+import type { WindowView } from "./view.ts";
+
+const PROVIDER_NAMES: Record<string, string> = {
+  anthropic: "Anthropic",
+  openai: "OpenAI",
+  chatgpt: "ChatGPT (Codex)",
+  google: "Google Gemini API",
+  "google-cloudcode": "Google Code Assist",
+  xai: "xAI",
+};
+
+/** "2h 14m", "4d 2h", "45s": the two largest units. */
+export function span(ms: number): string {
+  const s = Math.max(0, Math.round(Math.abs(ms) / 1000));
+  const parts: Array<[number, string]> = [
+    [Math.floor(s / 86_400), "d"],
+    [Math.floor((s % 86_400) / 3600), "h"],
+    [Math.floor((s % 3600) / 60), "m"],
+    [s % 60, "s"],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first === -1) return "0s";
+  return parts
+    .slice(first, first + 2)
+    .filter(([n]) => n > 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join(" ");
+}
+
+/** "in 2h 14m", "3m ago", "now". */
+export function relative(at: number, now: number): string {
+  if (Math.abs(at - now) < 1000) return "now";
+  return at > now ? `in ${span(at - now)}` : `${span(now - at)} ago`;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** Local time: "16:40" today, "Mon 09:00" within a week, "2026-12-24 09:00" beyond. */
+export function localTime(at: number, now: number): string {
+  const d = new Date(at);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const today = new Date(now);
+  if (d.toDateString() === today.toDateString()) return hm;
+  if (Math.abs(at - now) < 6 * 86_400_000) return `${WEEKDAYS[d.getDay()]} ${hm}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+}
+
+function windowName(w: WindowView): string {
+  if (w.window === "unified") return "overall";
+  if (w.windowMinutes === null) return w.window;
+  const m = w.windowMinutes;
+  const length = m % 1440 === 0 ? `${m / 1440}d` : m % 60 === 0 ? `${m / 60}h` : `${m}m`;
+  return length === w.window ? w.window : `${w.window} (${length})`;
+}
+
+/** Whole percents, as the providers' own pages show them; a tenth below 10%. */
+export function usedPercent(u: number): string {
+  const pct = u * 100;
+  return `${pct > 0 && pct < 10 ? pct.toFixed(1).replace(/\.0$/, "") : Math.round(pct)}%`;
+}
+
+function used(w: WindowView): string {
+  if (w.utilization !== null) return usedPercent(w.utilization);
+  if (w.window === "credits") return w.extra.unlimited === "true" ? "unlimited" : w.extra.balance ? `balance ${w.extra.balance}` : "-";
+  return "-";
+}
+
+function status(w: WindowView): string {
+  if (w.resetSinceSeen) return "reset since seen";
+  const binding = w.extra["representative-claim"];
+  const parts = [w.status ?? "", binding ? `binding: ${binding.replaceAll("_", " ")}` : ""];
+  if (w.remaining !== null && w.limit !== null) parts.push(`${thousands(w.remaining)} of ${thousands(w.limit)} left`);
+  return parts.filter(Boolean).join(", ") || "-";
+}
+
+function resets(w: WindowView, now: number): string {
+  return w.resetsAt === null ? "-" : `${localTime(w.resetsAt, now)} (${relative(w.resetsAt, now)})`;
+}
+
+function pace(w: WindowView): string {
+  if (w.burnPerHour === null) return "-";
+  const pct = w.burnPerHour * 100;
+  return `${pct >= 0 ? "+" : ""}${pct < 10 ? pct.toFixed(1) : pct.toFixed(0)}%/h`;
+}
+
+function outlook(w: WindowView, now: number): string {
+  if (w.utilization !== null && w.utilization >= 1) return "full now";
+  if (w.fullAt === null) return w.burnPerHour === null ? "-" : "not filling";
+  const when = `100% ${localTime(w.fullAt, now)} (${relative(w.fullAt, now)})`;
+  if (w.fullBeforeReset === true) return `${when}, before the reset`;
+  if (w.fullBeforeReset === false) return "resets first";
+  return when;
+}
+
+function header(a: LimitsAccount, now: number): string {
+  const who = a.account === "" ? "account unknown (no credential seen)" : `account ${a.account.slice(0, 8)}`;
+  const use = [a.lastClient, a.lastProject && `in ${a.lastProject}`].filter(Boolean).join(" ");
+  return [PROVIDER_NAMES[a.provider] ?? a.provider, who, use, `seen ${relative(a.lastSeen, now)}`].filter(Boolean).join(" · ");
+}
+
+export function renderLimits(report: LimitsReport, width: number): string[] {
+  const now = report.at;
+  if (report.accounts.length === 0) {
+    return [
+      "No limits reported yet.",
+      "Providers report them with each response: Anthropic (API keys and Claude subscriptions), OpenAI and Codex do; Google does not.",
+    ];
+  }
+  const columns: Column<WindowView>[] = [
+    { title: "window", cell: windowName },
+    { title: "used", cell: used, align: "right" },
+    { title: "status", cell: status, dropRank: 3, shrink: true },
+    { title: "resets", cell: (w) => resets(w, now), dropRank: 1 },
+    { title: `pace (${Math.round(report.lookbackMs / 60_000)}m)`, cell: pace, align: "right", dropRank: 2 },
+    { title: "at this pace", cell: (w) => outlook(w, now), dropRank: 4 },
+  ];
+  const lines: string[] = [];
+  for (const a of report.accounts) {
+    if (lines.length) lines.push("");
+    lines.push(header(a, now));
+    lines.push(...renderTable(a.windows, columns, width - 2).map((l) => `  ${l}`));
+  }
+  return lines;
+}

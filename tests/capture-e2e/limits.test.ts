@@ -1,0 +1,140 @@
+// Limits end to end: a fake Anthropic reports a moving 5-hour utilization on a Claude
+// subscription (its `anthropic-ratelimit-unified-*` headers) across a sequence of requests from
+// two accounts; the daemon keeps each window per account, and `limits --json`, `limits` and
+// /v1/limits read them back, the CLI also with the daemon down.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { anthropicJson, type FakeConn, type FakeRequest } from "../harness/fake-provider.ts";
+import { BUN, repoRoot } from "../harness/sandbox.ts";
+import { STARTUP_HOOK_MS } from "../harness/meter.ts";
+import { type CaptureEnv, startCapture } from "./_meter.ts";
+
+const CLI = join(repoRoot, "cmd/halton-meter.ts");
+const RESET_S = Math.floor(Date.now() / 1000) + 2 * 3600;
+const WEEK_RESET_S = RESET_S + 4 * 86_400;
+const TOKENS = { alice: "sk-ant-oat01-alice-secret", bob: "sk-ant-oat01-bob-secret" };
+
+/** Alice's n-th request reads 10%, 15%, 20%...; Bob's always 70%, warned. */
+function answer(req: FakeRequest, conn: FakeConn): void {
+  const auth = req.headers.find(([k]) => k.toLowerCase() === "authorization")?.[1] ?? "";
+  const n = Number(req.headers.find(([k]) => k.toLowerCase() === "x-n")?.[1] ?? 0);
+  const bob = auth.includes("bob");
+  const headers = [
+    `anthropic-ratelimit-unified-status: ${bob ? "allowed_warning" : "allowed"}`,
+    `anthropic-ratelimit-unified-reset: ${RESET_S}`,
+    "anthropic-ratelimit-unified-representative-claim: five_hour",
+    `anthropic-ratelimit-unified-5h-utilization: ${bob ? 0.7 : (0.1 + 0.05 * n).toFixed(2)}`,
+    `anthropic-ratelimit-unified-5h-reset: ${RESET_S}`,
+    `anthropic-ratelimit-unified-7d-utilization: ${bob ? 0.4 : 0.25}`,
+    `anthropic-ratelimit-unified-7d-reset: ${WEEK_RESET_S}`,
+    "anthropic-ratelimit-unified-future_window-utilization: 0.01",
+  ];
+  conn.write(anthropicJson({ input: 100, output: 20 }, headers.map((h) => `${h}\r\n`).join("")));
+}
+
+let env: CaptureEnv;
+
+async function cli(args: string[], extra: Record<string, string> = {}) {
+  return env.run([BUN, CLI, ...args], { env: extra });
+}
+
+async function send(who: keyof typeof TOKENS, n: number): Promise<void> {
+  const body = JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });
+  const r = await env.run([
+    "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", env.ourCaPath, "-x", env.proxyUrl,
+    "-H", "content-type: application/json", "-H", `authorization: Bearer ${TOKENS[who]}`, "-H", `x-n: ${n}`,
+    "-H", `x-claude-code-session-id: session-${who}`, "https://api.anthropic.com/v1/messages", "--data-binary", body,
+  ]);
+  expect(r).toMatchObject({ code: 0, stdout: "200", stderr: "" });
+}
+
+interface JsonWindow {
+  window: string;
+  utilization: number | null;
+  status: string | null;
+  resetsAt: string | null;
+  resetsInSeconds: number | null;
+  history: Array<{ utilization: number | null }>;
+}
+interface JsonAccount {
+  provider: string;
+  account: string;
+  lastClient: string | null;
+  lastProject: string | null;
+  windows: JsonWindow[];
+}
+
+const windowOf = (a: JsonAccount, name: string) => a.windows.find((w) => w.window === name)!;
+
+beforeAll(async () => {
+  env = await startCapture({ script: answer });
+  for (let n = 0; n < 4; n++) await send("alice", n);
+  await send("bob", 0);
+  await env.waitRows(5, (r) => r.provider === "anthropic", "five anthropic rows");
+}, STARTUP_HOOK_MS + 30_000);
+afterAll(() => env?.stop());
+
+describe("limits", () => {
+  test("each request's account is a fingerprint, never the token; its session is Claude Code's", () => {
+    const rows = env.rows((r) => r.provider === "anthropic");
+    expect(new Set(rows.map((r) => r.account)).size).toBe(2);
+    for (const r of rows) expect(String(r.account)).toMatch(/^[0-9a-f]{16}$/);
+    expect(rows.map((r) => r.session)).toEqual(["session-alice", "session-alice", "session-alice", "session-alice", "session-bob"]);
+    const everything = JSON.stringify(env.query("SELECT * FROM requests")) + JSON.stringify(env.query("SELECT * FROM limit_samples")) + JSON.stringify(env.query("SELECT * FROM meta"));
+    expect(everything).not.toContain("secret");
+  });
+
+  test("limits --json: per account, each window's latest utilization, its reset and its history; unknown windows kept by name", async () => {
+    const r = await cli(["limits", "--json"]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const out = JSON.parse(r.stdout) as { accounts: JsonAccount[] };
+    expect(out.accounts.map((a) => a.provider)).toEqual(["anthropic", "anthropic"]);
+    const [bob, alice] = out.accounts as [JsonAccount, JsonAccount];
+    expect(windowOf(alice, "5h")).toMatchObject({ utilization: 0.25, resetsAt: new Date(RESET_S * 1000).toISOString() });
+    expect(windowOf(alice, "5h").history.map((h) => h.utilization)).toEqual([0.1, 0.15, 0.2, 0.25]);
+    expect(windowOf(alice, "5h").resetsInSeconds).toBeGreaterThan(3600);
+    expect(windowOf(alice, "7d")).toMatchObject({ utilization: 0.25, resetsAt: new Date(WEEK_RESET_S * 1000).toISOString() });
+    expect(windowOf(alice, "unified")).toMatchObject({ status: "allowed" });
+    expect(windowOf(alice, "future_window")).toMatchObject({ utilization: 0.01 });
+    expect(alice.windows.map((w) => w.window).slice(0, 3)).toEqual(["unified", "5h", "7d"]);
+    expect(windowOf(bob, "5h")).toMatchObject({ utilization: 0.7 });
+    expect(windowOf(bob, "unified")).toMatchObject({ status: "allowed_warning" });
+    expect(alice).toMatchObject({ lastClient: "curl" });
+  });
+
+  test("/v1/limits answers the same", async () => {
+    const res = await fetch(`http://127.0.0.1:${env.sb.ports.api}/v1/limits?provider=anthropic&pace=30m`);
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { lookbackMinutes: number; accounts: JsonAccount[] };
+    expect(out.lookbackMinutes).toBe(30);
+    expect(out.accounts.map((a) => windowOf(a, "5h").utilization)).toEqual([0.7, 0.25]);
+    const bad = await fetch(`http://127.0.0.1:${env.sb.ports.api}/v1/limits?pace=soon`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toContain("pace");
+  });
+
+  test("limits as text: a block per account, a row per window", async () => {
+    const r = await cli(["limits"], { COLUMNS: "160" });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout.match(/^Anthropic · account [0-9a-f]{8} · curl/gm)).toHaveLength(2);
+    const fiveHour = r.stdout.split("\n").filter((l) => /^\s+5h\s/.test(l));
+    expect(fiveHour.map((l) => l.trim().split(/\s+/)[1])).toEqual(["70%", "25%"]);
+    expect(r.stdout).toMatch(/in 1h 5\dm\)/);
+    expect(r.stdout).toContain("binding: five hour");
+  });
+
+  test("a bad flag is a usage error (2) that says what is accepted", async () => {
+    const r = await cli(["limits", "--provider", "acme"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("anthropic");
+    expect((await cli(["limits", "--pace", "10s"])).code).toBe(2);
+  });
+
+  test("with the daemon down, limits still reads the store", async () => {
+    await env.stopDaemon();
+    const r = await cli(["limits", "--json"]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { accounts: unknown[] }).accounts).toHaveLength(2);
+  });
+});
