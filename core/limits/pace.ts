@@ -127,20 +127,3 @@ function fullTime(utilization: number | null, burnPerHour: number | null, nowMs:
   if (burnPerHour === null || burnPerHour <= 0) return null;
   return Math.round(nowMs + ((1 - utilization) / burnPerHour) * HOUR);
 }
-
-/**
- * A signed offset from now, to the minute: "in 2h 14m", "3m ago", "in 1d 4h", "now" under half a
- * minute, "-" when not a number. (core/report/format.ts has `duration` for latencies, which
- * neither reads past minutes nor says which way.)
- */
-export function formatRelative(ms: number): string {
-  if (!Number.isFinite(ms)) return "-";
-  const minutes = Math.round(Math.abs(ms) / MINUTE);
-  if (minutes === 0) return "now";
-  const d = Math.floor(minutes / (24 * 60));
-  const h = Math.floor((minutes % (24 * 60)) / 60);
-  const m = minutes % 60;
-  const parts = d > 0 ? [`${d}d`, h > 0 ? `${h}h` : ""] : h > 0 ? [`${h}h`, m > 0 ? `${m}m` : ""] : [`${m}m`];
-  const span = parts.filter(Boolean).join(" ");
-  return ms > 0 ? `in ${span}` : `${span} ago`;
-}

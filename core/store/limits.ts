@@ -2,7 +2,7 @@
 // reported it, written with its request (rows.ts), read back per provider, account and window.
 
 import type { Database } from "bun:sqlite";
-import type { LimitKind, LimitObservation } from "../limits/types.ts";
+import type { LimitKind, LimitObservation } from "../usage/types.ts";
 import type { Store } from "./open.ts";
 
 /** One observation as stored: what the provider said, and when its response head arrived. */

@@ -2,7 +2,7 @@
 // them at a given now. No clock: every time is an offset from NOW.
 
 import { describe, expect, test } from "bun:test";
-import { formatRelative, paceOf, type LimitSample } from "../../core/limits/pace.ts";
+import { paceOf, type LimitSample } from "../../core/limits/pace.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -110,21 +110,5 @@ describe("paceOf", () => {
     const pace = paceOf([seen(30, 0.2), seen(10, 0.3), seen(5, null, RESET, "allowed_warning"), { ...seen(0, 0.9), resetsAt: Number.NaN }], NOW)!;
     expect(pace).toMatchObject({ utilization: 0.3, status: "allowed_warning", observedAt: NOW - 5 * MIN });
     expect(pace.burnPerHour).toBeCloseTo(0.3, 10);
-  });
-});
-
-describe("formatRelative", () => {
-  test("to the minute, with a direction", () => {
-    expect(formatRelative(2 * HOUR + 14 * MIN)).toBe("in 2h 14m");
-    expect(formatRelative(-3 * MIN)).toBe("3m ago");
-    expect(formatRelative(-90_000)).toBe("2m ago");
-    expect(formatRelative(2 * HOUR)).toBe("in 2h");
-    expect(formatRelative(26 * HOUR + 30 * MIN)).toBe("in 1d 2h");
-    expect(formatRelative(-48 * HOUR)).toBe("2d ago");
-  });
-
-  test("under half a minute is now; not a number is -", () => {
-    expect([0, 20_000, -29_000].map(formatRelative)).toEqual(["now", "now", "now"]);
-    expect(formatRelative(Number.NaN)).toBe("-");
   });
 });
