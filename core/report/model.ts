@@ -10,6 +10,7 @@ export interface ReportOptions {
   period: Period;
   by: GroupBy;
   project?: string;
+  provider?: string;
   vsPrevious?: boolean;
   includeSelfTest?: boolean;
   timeZone?: "local" | "utc";
@@ -33,6 +34,7 @@ function section(store: Store, period: Period, opts: ReportOptions, percentile =
     since: period.since,
     until: period.until,
     ...(opts.project !== undefined && { project: opts.project }),
+    ...(opts.provider !== undefined && { provider: opts.provider }),
     ...(!opts.includeSelfTest && { excludeProviders: [SELF_TEST_PROVIDER] }),
   };
   return { period, ...summaryWithTotal(store, { ...filter, groupBy: opts.by, timeZone: opts.timeZone ?? "local", percentile }) };
