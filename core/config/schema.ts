@@ -12,6 +12,13 @@ const count = (min: number, max: number, fallback: number) =>
 const hostname = v.pipe(v.string("a host name"), v.toLowerCase(), v.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "a host name such as api.example.com"));
 const hostAddress = v.pipe(v.string("an address"), v.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, "an address such as 127.0.0.1 or 127.0.0.1:8443"));
 const usdPerMTok = v.optional(v.pipe(v.number("US dollars per million tokens"), v.minValue(0, "a price of 0 or more")));
+const usdBudget = v.optional(v.pipe(v.number("an amount of US dollars"), v.finite("a finite amount of US dollars"), v.minValue(0.01, "a budget of at least 0.01 US dollars")));
+const budgetKeys = { daily_usd: usdBudget, weekly_usd: usdBudget, monthly_usd: usdBudget };
+// What core/mitm's projectFromProxyAuth and `halton-meter run --project` accept as a project name.
+const projectName = v.pipe(v.string(), v.regex(/^[\w.@+-]{1,100}$/, "a project name of letters, digits, _ . @ + - (at most 100)"));
+const projectsTable = "a table of project = { daily_usd = ..., weekly_usd = ..., monthly_usd = ... }";
+const UNSAFE_KEYS = ["__proto__", "prototype", "constructor"];
+const threshold = v.pipe(v.number("a fraction such as 0.8"), v.gtValue(0, "a fraction above 0 and at most 1 (0.8 means 80%)"), v.maxValue(1, "a fraction above 0 and at most 1 (0.8 means 80%)"));
 
 export const DEFAULT_INTERCEPT_DOMAINS = ["anthropic.com", "openai.com", "chatgpt.com", "googleapis.com", "x.ai"];
 
@@ -89,6 +96,35 @@ export const configSchema = v.object({
     v.object({
       max_bytes: count(4096, 1024 * 1024 * 1024, 10 * 1024 * 1024),
       keep: count(0, 100, 3),
+    }),
+    {},
+  ),
+  // Spend budgets in US dollars (the day, the week from Monday and the calendar month, local time)
+  // and alerts on the providers' limit windows. No budget is set and no window is watched unless
+  // the file says so: notifications nobody asked for teach people to ignore the ones that matter.
+  budgets: v.optional(
+    v.object({
+      ...budgetKeys,
+      window_alerts: v.optional(
+        v.pipe(v.array(threshold, "a list of fractions such as [0.8, 0.95]"), v.transform((list) => [...new Set(list)].sort((a, b) => a - b))),
+        [],
+      ),
+      notify: v.optional(v.boolean("true or false"), true),
+      projects: v.optional(
+        v.pipe(
+          v.unknown(),
+          v.check((t) => !Array.isArray(t), projectsTable),
+          // record() drops these keys without a word (its guard against prototype pollution).
+          v.check((t) => !(t && typeof t === "object" && UNSAFE_KEYS.some((k) => Object.hasOwn(t, k))), "project names other than __proto__, prototype and constructor (they cannot be budgeted)"),
+          v.record(
+            projectName,
+            // Strict: a misspelt key in a project's table would otherwise vanish with its budget.
+            v.strictObject(budgetKeys, (issue) => (issue.expected === "never" ? "a budget key: daily_usd, weekly_usd or monthly_usd" : "a table such as { daily_usd = 5 }")),
+            projectsTable,
+          ),
+        ),
+        {},
+      ),
     }),
     {},
   ),

@@ -50,7 +50,8 @@ describe("defaults", () => {
     expect(d.pricing).toEqual({ overrides: {} });
     expect(d.tls).toEqual({ intercept_domains: DEFAULT_INTERCEPT_DOMAINS, leaf_cache_size: 512 });
     expect(d.log).toEqual({ max_bytes: 10 * 1024 * 1024, keep: 3 });
-    expect(Object.keys(d).sort()).toEqual(["capture", "daemon", "edge", "log", "pricing", "tagging", "tls", "upstream"]);
+    expect(d.budgets).toEqual({ window_alerts: [], notify: true, projects: {} });
+    expect(Object.keys(d).sort()).toEqual(["budgets", "capture", "daemon", "edge", "log", "pricing", "tagging", "tls", "upstream"]);
   });
 
   test("setting one key leaves its neighbours at their defaults", () => {
