@@ -5,10 +5,13 @@
 //   systemd when `systemctl --user` reaches a user manager, else the fallback, saying why.
 
 import { homedir } from "node:os";
-import { processRunner } from "../core/service/runner.ts";
+import type { Notifier } from "../core/budgets/notify.ts";
+import { notifyRunner, processRunner } from "../core/service/runner.ts";
 import type { Runner, Supervisor, SupervisorKind, SystemProxy, Unavailable } from "../core/service/supervisor.ts";
 import { createKeychain, createLaunchdSupervisor, createSystemProxy, type Keychain } from "../platform/darwin/index.ts";
+import { createOsascriptNotifier } from "../platform/darwin/notification.ts";
 import { createFallbackSupervisor, createSystemdSupervisor } from "../platform/linux/index.ts";
+import { createNotifySendNotifier } from "../platform/linux/notify-send.ts";
 import { EXIT, UserError } from "./_errors.ts";
 
 export interface Platform {
@@ -55,6 +58,13 @@ function managesMac(opts: PlatformOptions): boolean {
   const forced = (opts.env ?? process.env).HALTON_METER_SUPERVISOR;
   const kind = forced !== undefined && forced !== "" ? forced : opts.recorded;
   return process.platform === "darwin" || kind === "launchd";
+}
+
+/** Desktop notifications of budget alerts: notify-send on Linux, osascript on macOS. */
+export function desktopNotifierFor(report: (reason: string) => void, platform = process.platform): Notifier | null {
+  if (platform === "darwin") return createOsascriptNotifier({ run: notifyRunner, report });
+  if (platform === "linux") return createNotifySendNotifier({ run: notifyRunner, report });
+  return null;
 }
 
 /** The system proxy `full` mode and `reset-proxy` manage. */

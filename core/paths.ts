@@ -16,6 +16,7 @@ export function statePaths(home: string) {
     db: join(home, "db.sqlite"),
     // genai-prices data installed by `pricing update`, used over the bundled data (core/pricing/data.ts).
     priceData: join(home, "genai-prices.json"),
+    budgetAlerts: join(home, "budget-alerts.json"),
     effectivePorts: join(home, "effective-ports.json"),
     daemonLog: join(home, "daemon.log"),
     edgeLog: join(home, "edge.log"),

@@ -8,7 +8,7 @@ import { readSentinels } from "../../core/service/sentinels.ts";
 import { VERSION } from "../../core/version.ts";
 import { cliContext } from "../_context.ts";
 import { UserError } from "../_errors.ts";
-import { systemProxyFor } from "../_platform.ts";
+import { desktopNotifierFor, systemProxyFor } from "../_platform.ts";
 
 export default defineCommand({
   meta: { name: "daemon", description: "Run the metering daemon in the foreground (the supervisor starts it)", hidden: true },
@@ -22,7 +22,8 @@ export default defineCommand({
 
     let daemon: Daemon;
     try {
-      daemon = startDaemon({ paths, config, log, systemProxy });
+      const notifier = desktopNotifierFor((reason) => log.event("budget.notify_failed", { reason }, "warn"));
+      daemon = startDaemon({ paths, config, log, systemProxy, notifier });
     } catch (err) {
       if (err instanceof DaemonStartError) throw new UserError(err.message, err.hint);
       throw err;

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
-import { limitsJson, limitsReport } from "../../core/limits/report.ts";
+import { limitsWithAlerts } from "../../core/budgets/state.ts";
+import { limitsJson } from "../../core/limits/report.ts";
 import { ADAPTERS } from "../../core/providers/index.ts";
 import { renderLimits } from "../../core/limits/text.ts";
 import { describeReadError, openReadStore } from "../../core/report/open.ts";
@@ -18,7 +19,7 @@ export default defineCommand({
     pace: { type: "string", description: "How far back the pace looks: 30m, 2h (default 1h)" },
   },
   run({ args }) {
-    const { paths, term } = cliContext();
+    const { paths, config, term } = cliContext();
     const providers = ADAPTERS.map((a) => a.provider);
     if (args.provider !== undefined && !providers.includes(args.provider as never)) {
       throw new UserError(`--provider ${args.provider} is not a provider`, `use one of: ${providers.join(", ")}`, EXIT.usage);
@@ -33,7 +34,7 @@ export default defineCommand({
     if (!opened.ok) throw new UserError(opened.message, opened.hint);
     const { store } = opened;
     try {
-      const report = limitsReport(store, Date.now(), { provider: args.provider, lookbackMs });
+      const report = limitsWithAlerts(store, config.budgets, Date.now(), { provider: args.provider, lookbackMs });
       if (args.json) term.print(JSON.stringify(limitsJson(report), null, 2));
       else for (const line of renderLimits(report, process.stdout.columns || Number(process.env.COLUMNS) || 100)) term.print(line);
       return EXIT.ok;

@@ -1,5 +1,7 @@
 import { defineCommand } from "citty";
-import { formatConfigError, loadConfig } from "../../core/config/index.ts";
+import { budgetAlerts, budgetsSet } from "../../core/budgets/state.ts";
+import { type Config, formatConfigError, loadConfig } from "../../core/config/index.ts";
+import { openReadStore } from "../../core/report/open.ts";
 import { readEffectivePorts } from "../../core/ports/index.ts";
 import { fetchHealth } from "../../core/service/health.ts";
 import type { ServiceStatus } from "../../core/service/supervisor.ts";
@@ -36,6 +38,7 @@ export default defineCommand({
     const edgeUp = services.some((s) => s.name === "edge" && s.state === "running");
     const outdated = outdatedServices(services, health.ok ? health.answer.version : undefined);
     const healthy = health.ok && edgeUp;
+    const budgets = loaded.ok ? budgetLines(paths.db, loaded.config.budgets) : [];
 
     if (args.json) {
       term.print(
@@ -50,6 +53,7 @@ export default defineCommand({
             health: health.ok ? { ok: true, ...health.answer } : { ok: false, why: health.why },
             healthy,
             outdated,
+            budgets,
           },
           null,
           2,
@@ -66,6 +70,7 @@ export default defineCommand({
       ["health", health.ok ? `ok: version ${health.answer.version ?? "?"}, pid ${health.answer.pid ?? "?"}, up ${health.answer.uptime_s ?? "?"} s` : health.why],
     ];
     for (const o of outdated) rows.push([`${o.name} outdated`, `${o.why}: run \`halton-meter upgrade\``]);
+    for (const b of budgets) rows.push([b.severity === "exceeded" ? "budget EXCEEDED" : b.severity === "warning" ? "budget warning" : "budgets", b.message]);
     for (const b of health.ok ? (health.answer.tls_bypass ?? []) : []) rows.push(["tls bypass", `${b.process} for ${b.host}: refused our certificate (${b.reason}); tunnelled raw until ${b.until} or a daemon restart`]);
     printPanel(term, "Halton Meter status", rows, unavailable ? [`${unavailable.reason}.`, `Fix: ${unavailable.hint}`] : []);
     for (const o of outdated) term.warn(`the running ${o.name} is older than the installed binary (${o.why}); \`halton-meter upgrade\` restarts it`);
@@ -84,4 +89,18 @@ function outdatedServices(services: ServiceStatus[], daemonVersion: string | und
   }
   if (daemonVersion && daemonVersion !== VERSION && !out.some((o) => o.name === "daemon")) out.push({ name: "daemon", why: `it reports version ${daemonVersion}, the installed one is ${VERSION}` });
   return out;
+}
+
+/** The `[budgets]` alerts in effect, read from the store; a store that cannot be read says so in one line. */
+function budgetLines(db: string, budgets: Config["budgets"]): Array<{ severity: string; message: string }> {
+  if (!budgetsSet(budgets)) return [];
+  const opened = openReadStore(db);
+  if (!opened.ok) return [{ severity: "unknown", message: `cannot check the budgets: ${opened.message}` }];
+  try {
+    return budgetAlerts(opened.store, budgets, Date.now()).map(({ severity, message }) => ({ severity, message }));
+  } catch (err) {
+    return [{ severity: "unknown", message: `cannot check the budgets: ${(err as Error).message}` }];
+  } finally {
+    opened.store.close();
+  }
 }

@@ -2,6 +2,8 @@
 // (DNS rebinding), so is any other web origin; no CORS headers are ever sent, and every answer
 // carries the API version. Errors are JSON with a message, never a stack trace.
 
+import type { BudgetsConfig } from "../budgets/evaluate.ts";
+import { defaultConfig } from "../config/index.ts";
 import { Hono } from "hono";
 import type { Store, WriterStats } from "../store/index.ts";
 import { inProcessQueries, type Queries } from "./queries.ts";
@@ -13,6 +15,8 @@ export const API_VERSION = "1";
 
 export interface ApiDeps {
   version: string;
+  /** `[budgets]` from config.toml; none set by default. */
+  budgets?: BudgetsConfig;
   pid: number;
   startedAt: number;
   port: () => number;
@@ -40,7 +44,7 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ status: "ok", version: deps.version, pid: deps.pid, uptime_s: Math.round((now() - deps.startedAt) / 1000), tls_bypass, ...(capture && { capture }) });
   });
   const queries = deps.queries ?? (deps.store ? inProcessQueries(deps.store) : null);
-  if (queries) app.route("/v1", dataRoutes({ queries, now, onError: deps.onError }));
+  if (queries) app.route("/v1", dataRoutes({ queries, now, onError: deps.onError, budgets: deps.budgets ?? defaultConfig().budgets }));
   else app.all("/v1/*", (c) => c.json({ error: "no database", detail: "this process serves no capture database" }, 503));
   app.route("/", dashboardRoutes());
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -6,7 +6,9 @@
 import type { Period } from "../report/period.ts";
 import { listRequests, requestsAfter, StoreError, type GroupBy, type ListOptions, type RequestFilter, type RequestPage, type RequestRecord, type Store, type StoreErrorCode } from "../store/index.ts";
 import { workerModule } from "../worker-module.ts";
-import { limitsReport, type LimitsQuery, type LimitsReport } from "../limits/report.ts";
+import { budgetAlerts, limitsWithAlerts } from "../budgets/state.ts";
+import type { BudgetsConfig, Crossing } from "../budgets/evaluate.ts";
+import type { LimitsQuery, LimitsReport } from "../limits/report.ts";
 import { groupedStats, project, projects, stats } from "./stats.ts";
 import type { GroupedStatsResponse, ProjectResponse, ProjectsResponse, StatsResponse } from "./types.ts";
 
@@ -17,7 +19,8 @@ export interface Queries {
   project(slug: string, filter: RequestFilter, period: Period): Promise<ProjectResponse | null>;
   listRequests(opts: ListOptions): Promise<RequestPage>;
   requestsAfter(afterId: number, filter: RequestFilter, limit: number): Promise<RequestRecord[]>;
-  limits(nowMs: number, q: LimitsQuery): Promise<LimitsReport>;
+  limits(nowMs: number, q: LimitsQuery, budgets: BudgetsConfig): Promise<LimitsReport>;
+  budgetAlerts(budgets: BudgetsConfig, nowMs: number): Promise<Crossing[]>;
   close(): void;
 }
 
@@ -40,7 +43,9 @@ export function runQuery(store: Store, op: Op, args: unknown[]): unknown {
     case "requestsAfter":
       return requestsAfter(store, a, b, c);
     case "limits":
-      return limitsReport(store, a, b);
+      return limitsWithAlerts(store, c, a, b);
+    case "budgetAlerts":
+      return budgetAlerts(store, a, b);
   }
 }
 
@@ -57,6 +62,7 @@ function queriesVia(call: (op: Op, args: unknown[]) => Promise<unknown>, close: 
     listRequests: via("listRequests"),
     requestsAfter: via("requestsAfter"),
     limits: via("limits"),
+    budgetAlerts: via("budgetAlerts"),
     close,
   };
 }

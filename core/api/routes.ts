@@ -6,6 +6,7 @@ import { REQUEST_CSV_HEADER, csvLine, requestCsvLine } from "../report/csv.ts";
 import { GROUP_BYS } from "../report/model.ts";
 import type { Period } from "../report/period.ts";
 import { StoreError, type GroupBy } from "../store/index.ts";
+import type { BudgetsConfig } from "../budgets/evaluate.ts";
 import { limitsJson } from "../limits/report.ts";
 import { parseDuration } from "../time/duration.ts";
 import { filterOf, LIMITS_QUERY, parseQuery, periodOf, PROJECTS_QUERY, REQUESTS_QUERY, STATS_QUERY } from "./_params.ts";
@@ -14,6 +15,8 @@ import type { LiveRequestsResponse, RequestsResponse } from "./types.ts";
 
 export interface DataDeps {
   queries: Queries;
+  /** `[budgets]`: their alerts show beside the limits. */
+  budgets: BudgetsConfig;
   now: () => number;
   /** Where a failure after the answer started (a CSV export cut short) is reported. */
   onError?: (err: Error, path: string) => void;
@@ -70,7 +73,7 @@ export function dataRoutes(deps: DataDeps): Hono {
       if (d.ms < 60_000) return bad(c, "pace: at least 1m");
       lookbackMs = d.ms;
     }
-    return c.json(limitsJson(await q.limits(deps.now(), { provider, lookbackMs })));
+    return c.json(limitsJson(await q.limits(deps.now(), { provider, lookbackMs }, deps.budgets)));
   });
 
   api.get("/requests", async (c) => {

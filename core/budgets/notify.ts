@@ -3,26 +3,12 @@
 // injected runner so tests can read the exact argv. A notification is a courtesy: nothing here
 // throws, and a failure is said once through `report`, never once per alert.
 
-import { processRunner } from "../service/runner.ts";
-
 export interface Notifier {
   notify(title: string, body: string): Promise<void>;
 }
 
 /** Runs a program to completion. Code 127: it could not be started (missing, not executable). */
 export type NotifyRunner = (argv: string[]) => Promise<{ code: number; stderr: string }>;
-
-export const NOTIFY_TIMEOUT_MS = 2000;
-
-/** The real runner: a notification program that hangs (no session bus answering) is killed at 2 s. */
-export const notifyRunner: NotifyRunner = async (argv) => {
-  try {
-    const r = await processRunner(argv, { timeoutMs: NOTIFY_TIMEOUT_MS });
-    return { code: r.code, stderr: r.stderr };
-  } catch (err) {
-    return { code: 127, stderr: `${argv[0]}: ${(err as Error).message}` };
-  }
-};
 
 /**
  * Text fit for one argv element: a NUL would make the spawn itself fail, and other control

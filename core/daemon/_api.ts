@@ -1,6 +1,7 @@
 // The daemon's loopback API on its port: /health from the live counters, /v1 from the query worker.
 
 import { createApi } from "../api/app.ts";
+import type { BudgetsConfig } from "../budgets/evaluate.ts";
 import { QUERY_TIMEOUT_MS, type Queries } from "../api/queries.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { MitmServer } from "../mitm/server.ts";
@@ -18,12 +19,14 @@ export interface ApiServeDeps {
   mitm: MitmServer;
   writer: CaptureWriter;
   log: EventLog;
+  budgets: BudgetsConfig;
 }
 
 /** Binds the API port; a bind failure is thrown as it comes (the caller names the port). */
 export function serveApi(deps: ApiServeDeps): ApiServer {
   const app = createApi({
     version: VERSION,
+    budgets: deps.budgets,
     pid: deps.pid,
     startedAt: deps.startedAt,
     now: deps.now,

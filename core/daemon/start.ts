@@ -6,6 +6,9 @@
 
 import { type Queries, workerQueries } from "../api/queries.ts";
 import { type Attributor, createAttributor, spawnLookupWorker } from "../attribution/lookup.ts";
+import type { Notifier } from "../budgets/notify.ts";
+import { budgetsSet } from "../budgets/state.ts";
+import { type BudgetWatch, watchBudgets } from "../budgets/watch.ts";
 import type { Config } from "../config/index.ts";
 import type { EventLog } from "../log/jsonl.ts";
 import type { MitmServer } from "../mitm/server.ts";
@@ -40,6 +43,8 @@ export interface DaemonDeps {
   now?: () => number;
   /** The pid /health reports. Default: this process's. */
   pid?: number;
+  /** Desktop notifications of budget alerts (the platform's); none by default. */
+  notifier?: Notifier | null;
 }
 
 export interface Daemon {
@@ -72,6 +77,8 @@ interface Parts {
   mitm: MitmServer;
   pool: UpstreamPool;
   api: ApiServer;
+  /** Told after each committed batch (the budget watch listens). */
+  committed: { listen: () => void };
 }
 
 /** Starts the daemon; a failure a person can fix is a DaemonStartError, thrown once whatever had opened is closed. */
@@ -79,7 +86,12 @@ export function startDaemon(deps: DaemonDeps): Daemon {
   const { paths, log } = deps;
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const { ports, ca, store, writer, attributor, queries, mitm, pool, api } = openParts(deps, now, startedAt);
+  const { ports, ca, store, writer, attributor, queries, mitm, pool, api, committed } = openParts(deps, now, startedAt);
+  const budgets = deps.config.budgets;
+  const budgetWatch: BudgetWatch | null = budgetsSet(budgets)
+    ? watchBudgets({ check: () => queries.budgetAlerts(budgets, now()), notifier: budgets.notify ? (deps.notifier ?? null) : null, log, file: paths.budgetAlerts })
+    : null;
+  committed.listen = () => budgetWatch?.poke();
 
   const maintenance = setInterval(() => {
     try {
@@ -110,6 +122,7 @@ export function startDaemon(deps: DaemonDeps): Daemon {
       log.event("daemon.stop_error", { reason: (err as Error).message }, "error");
     } finally {
       clearInterval(maintenance);
+      budgetWatch?.stop();
       await proxyOff;
       const flushed = writer.close();
       closeQuietly(store, log);
@@ -137,8 +150,10 @@ function openParts(deps: DaemonDeps, now: () => number, startedAt: number): Part
     const { ca, issuer } = loadTls(paths, config);
     const store = openCaptureStore(paths);
     opened.push(() => store.close());
+    const committed = { listen: () => {} };
     const writer = createCaptureWriter(store, {
       maxQueue: config.capture.queue_max_rows,
+      onCommit: () => committed.listen(),
       onError: (e) => log.event("capture.store_error", { code: e.code, reason: e.message, rows_queued: writer.stats().queued, rows_dropped: writer.stats().dropped }, "error"),
     });
     opened.push(() => writer.close());
@@ -163,8 +178,8 @@ function openParts(deps: DaemonDeps, now: () => number, startedAt: number): Part
       mitm.closeAll();
       pool.closeAll();
     });
-    const api = binding(ports, () => serveApi({ port: ports.api, pid: deps.pid ?? process.pid, startedAt, now, queries, mitm, writer, log }));
-    return { ports, ca, store, writer, attributor, queries, mitm, pool, api };
+    const api = binding(ports, () => serveApi({ port: ports.api, pid: deps.pid ?? process.pid, startedAt, now, queries, mitm, writer, log, budgets: config.budgets }));
+    return { ports, ca, store, writer, attributor, queries, mitm, pool, api, committed };
   } catch (err) {
     if (err instanceof DaemonStartError) log.event("daemon.exit", { reason: err.message }, "error");
     for (const close of opened.reverse()) {

@@ -9,11 +9,20 @@ export interface LimitsAccount extends AccountView {
   lastProject: string | null;
 }
 
+/** A budget alert in effect, as core/budgets words it. */
+export interface LimitsAlert {
+  kind: "spend" | "window";
+  severity: "warning" | "exceeded";
+  message: string;
+}
+
 export interface LimitsReport {
   /** Epoch ms the pace was computed at. */
   at: number;
   lookbackMs: number;
   accounts: LimitsAccount[];
+  /** The `[budgets]` alerts in effect (core/budgets fills them in). */
+  alerts: LimitsAlert[];
 }
 
 export interface LimitsQuery {
@@ -28,7 +37,7 @@ export function limitsReport(store: Store, nowMs: number, q: LimitsQuery = {}): 
     const use = a.account === "" ? null : accountLastUse(store, a.account);
     return { ...a, lastClient: use?.client ?? null, lastProject: use?.project ?? null };
   });
-  return { at: nowMs, lookbackMs, accounts };
+  return { at: nowMs, lookbackMs, accounts, alerts: [] };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -38,6 +47,7 @@ export function limitsJson(r: LimitsReport) {
   return {
     at: iso(r.at),
     lookbackMinutes: Math.round(r.lookbackMs / 60_000),
+    alerts: r.alerts,
     accounts: r.accounts.map((a) => ({
       ...a,
       lastSeen: iso(a.lastSeen),

@@ -69,7 +69,17 @@ function header(a: LimitsAccount, now: number): string {
   return [PROVIDER_NAMES[a.provider] ?? a.provider, who, use, `seen ${relative(a.lastSeen, now)}`].filter(Boolean).join(" · ");
 }
 
+/** The budget alerts in effect, above everything else. */
+function alertLines(report: LimitsReport): string[] {
+  if (report.alerts.length === 0) return [];
+  return [...report.alerts.map((a) => `${a.severity === "exceeded" ? "!!" : "! "} ${a.message}`), ""];
+}
+
 export function renderLimits(report: LimitsReport, width: number): string[] {
+  return [...alertLines(report), ...renderWindows(report, width)];
+}
+
+function renderWindows(report: LimitsReport, width: number): string[] {
   const now = report.at;
   if (report.accounts.length === 0) {
     return [

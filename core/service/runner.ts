@@ -24,3 +24,18 @@ export const processRunner: Runner = async (argv, opts = {}): Promise<RunResult>
     clearTimeout(timer);
   }
 };
+
+export const NOTIFY_TIMEOUT_MS = 2000;
+
+/**
+ * The runner behind desktop notifications (core/budgets/notify.ts): a notification program that
+ * hangs (no session bus answering) is killed at 2 s, and nothing is ever thrown.
+ */
+export async function notifyRunner(argv: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const r = await processRunner(argv, { timeoutMs: NOTIFY_TIMEOUT_MS });
+    return { code: r.code, stderr: r.stderr };
+  } catch (err) {
+    return { code: 127, stderr: `${argv[0]}: ${(err as Error).message}` };
+  }
+}

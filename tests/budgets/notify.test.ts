@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createCommandNotifier, type NotifyRunner, notifyRunner, plainText } from "../../core/budgets/notify.ts";
+import { createCommandNotifier, type NotifyRunner, plainText } from "../../core/budgets/notify.ts";
+import { notifyRunner } from "../../core/service/runner.ts";
 import { appleScriptString, createOsascriptNotifier, osascriptArgv } from "../../platform/darwin/notification.ts";
 import { createNotifySendNotifier, notifySendArgv } from "../../platform/linux/notify-send.ts";
 

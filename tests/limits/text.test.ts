@@ -56,7 +56,7 @@ describe("the view", () => {
     );
     expect(view.map((a) => a.account)).toEqual(["bbbbbbbbbbbbbbbb", "aaaaaaaaaaaaaaaa"]);
     expect(view[1]!.windows.map((w) => w.window)).toEqual(["unified", "5h", "7d", "zeta"]);
-    const lines = renderLimits({ at: NOW, lookbackMs: HOUR, accounts: [{ ...view[1]!, lastClient: null, lastProject: null }] }, 120);
+    const lines = renderLimits({ at: NOW, lookbackMs: HOUR, alerts: [], accounts: [{ ...view[1]!, lastClient: null, lastProject: null }] }, 120);
     expect(lines[3]).toMatch(/^ {2}overall /);
   });
 });
@@ -65,6 +65,7 @@ describe("the text", () => {
   const report = (windows: StoredWindow[]): LimitsReport => ({
     at: NOW,
     lookbackMs: HOUR,
+    alerts: [],
     accounts: limitsView(windows, NOW).map((a) => ({ ...a, lastClient: "claude-code", lastProject: "alpha" })),
   });
 
@@ -107,6 +108,11 @@ describe("the text", () => {
   });
 
   test("nothing reported yet says so, and who reports what", () => {
-    expect(renderLimits({ at: NOW, lookbackMs: HOUR, accounts: [] }, 80)[0]).toBe("No limits reported yet.");
+    expect(renderLimits({ at: NOW, lookbackMs: HOUR, alerts: [], accounts: [] }, 80)[0]).toBe("No limits reported yet.");
+  });
+
+  test("budget alerts come first, the exceeded ones marked twice", () => {
+    const lines = renderLimits({ at: NOW, lookbackMs: HOUR, accounts: [], alerts: [{ kind: "spend", severity: "exceeded", message: "alpha: $5.12 of its $5.00 daily budget (102%)" }, { kind: "window", severity: "warning", message: "anthropic 5h limit: 82% used (alert at 80%)" }] }, 80);
+    expect(lines.slice(0, 3)).toEqual(["!! alpha: $5.12 of its $5.00 daily budget (102%)", "!  anthropic 5h limit: 82% used (alert at 80%)", ""]);
   });
 });
