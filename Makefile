@@ -63,7 +63,8 @@ test-deps:
 UNIT_TESTS := tests/providers tests/pricing tests/time tests/chaos/summary.test.ts tests/report/format.test.ts \
 	tests/attribution/project.test.ts tests/attribution/lookup.test.ts tests/foundation/config-lines.test.ts tests/foundation/layers.test.ts \
 	tests/proxy/head.test.ts tests/proxy/head-fuzz.test.ts tests/proxy/framing.test.ts tests/proxy/pipe.test.ts tests/proxy/outbox.test.ts \
-	tests/proxy/target.test.ts tests/proxy/proxy-protocol.test.ts tests/proxy/host.test.ts tests/proxy/held.test.ts tests/proxy/guard.test.ts tests/darwin/parsers.test.ts tests/mitm tests/edge/route.test.ts tests/ws tests/limits
+	tests/proxy/target.test.ts tests/proxy/proxy-protocol.test.ts tests/proxy/host.test.ts tests/proxy/held.test.ts tests/proxy/guard.test.ts tests/darwin/parsers.test.ts tests/mitm tests/edge/route.test.ts tests/ws tests/limits \
+	tests/budgets/evaluate.test.ts tests/budgets/period.test.ts tests/budgets/watch.test.ts tests/report/blocks.test.ts tests/statusline/line.test.ts tests/statusline/input.test.ts
 test-unit: node_modules/.deps-stamp
 	$(BUN) test $(UNIT_TESTS)
 

@@ -14,6 +14,7 @@ import { type Memory, measureColdStart, memoryNow, memoryWithStreams } from "./_
 import { BUN } from "./_procs.ts";
 import { measureRequests, type NamedRoute } from "./_requests.ts";
 import { measureSse } from "./_sse.ts";
+import type { StatuslineResults } from "./statusline.ts";
 import { markdown, type ReportBench, type Results, targets } from "./_table.ts";
 import { measureBulk, measureConnect, type TunnelPath } from "./_tunnel.ts";
 
@@ -38,6 +39,29 @@ async function reportBench(rows: number): Promise<ReportBench> {
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0 || !existsSync(out)) return { ran: false, note: `FAILED (exit ${code}): ${(stderr || stdout).trim().split("\n").slice(-3).join(" ")}`, numbers: {} };
   return { ran: true, note: `${rows.toLocaleString("en")} rows, numbers from bench/results/report.json`, numbers: JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown> };
+}
+
+/** bench/statusline.ts in its own process: the compiled `halton-meter statusline` as Claude Code runs it. */
+async function statuslineBench(rows: number): Promise<{ ran: true; numbers: StatuslineResults } | { ran: false; note: string }> {
+  const out = join(RESULTS, "statusline.json");
+  rmSync(out, { force: true });
+  const p = Bun.spawn([BUN, join(import.meta.dir, "statusline.ts"), String(rows)], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  if (code !== 0 || !existsSync(out)) return { ran: false, note: `FAILED (exit ${code}): ${(stderr || stdout).trim().split("\n").slice(-3).join(" ")}` };
+  return { ran: true, numbers: JSON.parse(readFileSync(out, "utf8")) as StatuslineResults };
+}
+
+function statuslineMarkdown(b: Awaited<ReturnType<typeof statuslineBench>>): string {
+  const head = "\n**Status line** (bench/statusline.ts: the compiled binary, a fresh process per run, Claude Code's JSON piped on stdin)\n\n";
+  if (!b.ran) return `${head}${b.note}\n`;
+  const n = b.numbers;
+  const rows: Array<[string, { p50_ms: number; p95_ms: number }]> = [
+    [`\`halton-meter statusline\`: ${n.requests.toLocaleString("en")} requests, ${n.limit_samples.toLocaleString("en")} limit samples, a session of ${n.session_requests.toLocaleString("en")}`, n.statusline],
+    ["`halton-meter statusline` with no database", n.statusline_no_database],
+    ["`halton-meter --version` (process start alone)", n.version],
+  ];
+  const table = ["| run | median (ms) | p95 (ms) |", "| --- | ---: | ---: |", ...rows.map(([what, t]) => `| ${what} | ${t.p50_ms} | ${t.p95_ms} |`)].join("\n");
+  return `${head}${table}\n\n${n.statusline.runs} runs each; the line: \`${n.line}\`\n`;
 }
 
 function storedRows(dbPath: string): number {
@@ -116,8 +140,11 @@ async function main(dir: string): Promise<Results> {
 
 const dir = mkdtempSync(join(tmpdir(), "hm-bench-"));
 try {
-  const results = await main(dir);
-  const md = markdown(results);
+  const measured = await main(dir);
+  step("the status line");
+  const statusline = await statuslineBench(quick ? 20_000 : 200_000);
+  const results = { ...measured, statusline };
+  const md = `${markdown(measured)}${statuslineMarkdown(statusline)}`;
   console.log(`\n${md}`);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = results.when.replace(/[:.]/g, "-");

@@ -1,7 +1,13 @@
 #!/usr/bin/env bun
-import { defineCommand } from "citty";
 import { VERSION, versionLine } from "../core/version.ts";
-import { runCli } from "./_run.ts";
+
+// `statusline` runs on every prompt refresh of Claude Code: it starts before citty and the CLI's
+// runner are loaded (4 ms of a 27 ms run, measured on the compiled binary), and prints a line
+// whatever its arguments (a usage error would blank Claude Code's status bar).
+if (process.argv[2] === "statusline") process.exit(await (await import("./commands/statusline.ts")).statusline(process.argv.slice(3)));
+
+const { defineCommand } = await import("citty");
+const { runCli } = await import("./_run.ts");
 
 // Subcommands load lazily: `--version` and `tail` should not pay for `doctor`'s imports.
 const main = defineCommand({
@@ -27,6 +33,7 @@ const main = defineCommand({
     tail: () => import("./commands/tail.ts").then((m) => m.default),
     limits: () => import("./commands/limits.ts").then((m) => m.default),
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
+    statusline: () => import("./commands/statusline.ts").then((m) => m.default),
   },
 });
 

@@ -171,6 +171,20 @@ describe("limits", () => {
     expect((await cli(["status"])).stdout).toContain("budget EXCEEDED");
   }, 30_000);
 
+  test("statusline: the alerts first, then this session's cost, today's, and the session's account's 5-hour window", async () => {
+    const p = Bun.spawn([BUN, CLI, "statusline", "--no-color"], { env: env.sb.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    p.stdin.write(JSON.stringify({ session_id: "session-alice", cwd: env.sb.root, model: { id: "claude-sonnet-4-5", display_name: "Sonnet 4.5" } }));
+    p.stdin.end();
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    const line = out.trimEnd();
+    expect(line.split("\n")).toHaveLength(1);
+    expect(line).toContain("!! All projects: $0.23 of the $0.10 daily budget (225%)");
+    expect(line).toContain("$0.18 session");
+    expect(line).toContain("$0.23 today");
+    expect(line).toMatch(/5h 25% \(resets in (2h|1h 5\dm)/);
+  }, 30_000);
+
   test("a restarted daemon does not notify the same alerts again", async () => {
     await env.restartDaemon();
     await send("alice", 4);
