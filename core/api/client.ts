@@ -2,7 +2,7 @@
 // needs only fetch). Errors are values: the daemon being down is an answer, not an exception.
 
 import { readHealth, type Health } from "./health.ts";
-import type { GroupedStatsResponse, LiveRequestsResponse, ProjectResponse, ProjectsResponse, RequestsResponse, StatsResponse } from "./types.ts";
+import type { GroupedStatsResponse, LimitsResponse, LiveRequestsResponse, ProjectResponse, ProjectsResponse, RequestsResponse, StatsResponse } from "./types.ts";
 
 export type ClientResult<T> =
   | { ok: true; value: T }
@@ -86,6 +86,8 @@ export function createClient(opts: ClientOptions) {
     requests: (p: RequestsParams = {}) => get<RequestsResponse>("/v1/requests", { ...p }),
     /** Rows newer than `after` (an id), oldest first: the live feed. */
     requestsAfter: (after: number, p: FilterParams & { limit?: number } = {}) => get<LiveRequestsResponse>("/v1/requests", { ...p, after }),
+    /** Each account's limit windows; `pace` is the burn rate's lookback ("1h", "30m"). */
+    limits: (p: { provider?: string; pace?: string } = {}) => get<LimitsResponse>("/v1/limits", { ...p }),
     /** The CSV export's address (for a link or a download). */
     csvUrl: (p: FilterParams = {}) => `${opts.baseUrl}/v1/requests.csv${queryString({ ...p })}`,
   };

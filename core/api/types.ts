@@ -1,6 +1,7 @@
 // The shapes the loopback API answers with: shared by the handlers, the typed client, the CLI and
 // the dashboard. Type-only: nothing here runs, so the browser bundle can import it.
 
+import type { limitsJson } from "../limits/report.ts";
 import type { BreakdownRow, RequestRecord, SummaryRow } from "../store/index.ts";
 
 export type { RequestRecord, SummaryRow };
@@ -81,6 +82,12 @@ export interface LiveRequestsResponse {
   /** The id to pass as `after` next time. */
   lastId: number;
 }
+
+/** The /v1/limits answer: limitsJson's shape, so the route and its readers cannot drift apart. */
+export type LimitsResponse = ReturnType<typeof limitsJson>;
+export type LimitsAccountJson = LimitsResponse["accounts"][number];
+/** One window as /v1/limits sends it: times as ISO strings, history the lookback's samples. */
+export type LimitWindowJson = LimitsAccountJson["windows"][number];
 
 export interface ApiError {
   error: string;

@@ -5,24 +5,9 @@ import { thousands } from "../report/format.ts";
 import { type Column, renderTable } from "../report/table.ts";
 import type { LimitsAccount, LimitsReport } from "./report.ts";
 import type { WindowView } from "./view.ts";
+import { PROVIDER_NAMES, windowName } from "./words.ts";
 import { localTime, relative } from "../time/relative.ts";
 
-const PROVIDER_NAMES: Record<string, string> = {
-  anthropic: "Anthropic",
-  openai: "OpenAI",
-  chatgpt: "ChatGPT (Codex)",
-  google: "Google Gemini API",
-  "google-cloudcode": "Google Code Assist",
-  xai: "xAI",
-};
-
-function windowName(w: WindowView): string {
-  if (w.window === "unified") return "overall";
-  if (w.windowMinutes === null) return w.window;
-  const m = w.windowMinutes;
-  const length = m % 1440 === 0 ? `${m / 1440}d` : m % 60 === 0 ? `${m / 60}h` : `${m}m`;
-  return length === w.window ? w.window : `${w.window} (${length})`;
-}
 
 /** Whole percents, as the providers' own pages show them; a tenth below 10%. */
 export function usedPercent(u: number): string {

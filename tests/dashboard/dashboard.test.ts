@@ -3,15 +3,13 @@
 // breaks no rule of its own Content-Security-Policy, and leaves a screenshot behind.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { createApi } from "../../core/api/app.ts";
+import type { BrowserContext, Page } from "playwright-core";
 import { createCaptureWriter, openStore, type CaptureWriter, type RequestRow, type Store } from "../../core/store/index.ts";
-import { freePort, makeSandbox, repoRoot, waitFor, type Sandbox } from "../harness/sandbox.ts";
+import { makeSandbox, waitFor, type Sandbox } from "../harness/sandbox.ts";
+import { openBrowser, screenshotPath, serveApi } from "./_browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const HOUR = 3_600_000;
 const PROVIDERS: Array<[string, string, string]> = [
   ["anthropic", "claude-sonnet-4-5", "claude-code"],
@@ -27,7 +25,7 @@ let writer: CaptureWriter;
 let server: ReturnType<typeof Bun.serve>;
 let context: BrowserContext;
 let page: Page;
-const problems: string[] = [];
+let problems: string[];
 let seq = 0;
 
 function traffic(startedAt: number, project: string, i: number): RequestRow {
@@ -68,15 +66,9 @@ beforeAll(async () => {
     for (let k = 0; k < n; k++) writer.enqueue(traffic(now - h * HOUR + k * 60_000, PROJECTS[(h + k * k) % (1 + (k % PROJECTS.length))]!, h + k));
   }
   writer.flush();
-  const port = freePort();
-  const app = createApi({ version: "test", pid: process.pid, startedAt: now, port: () => port, store });
-  server = Bun.serve({ hostname: "127.0.0.1", port, fetch: app.fetch });
-  context = await chromium.launchPersistentContext(join(sb.root, "chromium-profile"), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1360, height: 1000 } });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-});
+  server = serveApi(store, now);
+  ({ context, page, problems } = await openBrowser(join(sb.root, "chromium-profile")));
+}, 60_000);
 
 afterAll(async () => {
   await context?.close();
@@ -106,10 +98,7 @@ test("loads, shows the captured traffic, follows new requests live, and is scree
   await waitFor(async () => Number((await page.textContent("#k-requests"))!.replace(/,/g, "")) === before + 6, "totals to follow the new rows", 15_000);
   expect(await page.locator('#recent tbody tr:has-text("live-demo")').count()).toBe(6);
 
-  // bench/results is git-ignored: the screenshot stays for a person to look at.
-  const shots = process.env.HM_DASHBOARD_SCREENSHOT_DIR ?? join(repoRoot, "bench", "results");
-  mkdirSync(shots, { recursive: true });
-  const file = join(shots, "dashboard.png");
+  const file = screenshotPath("dashboard.png");
   await page.screenshot({ path: file, fullPage: true });
   expect(existsSync(file)).toBe(true);
   expect(readFileSync(file).subarray(1, 4).toString()).toBe("PNG");

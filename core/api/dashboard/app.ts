@@ -1,16 +1,20 @@
 /// <reference lib="dom" />
-// The dashboard: totals, spend over time by provider, top projects and models, and the newest
-// requests, polled from the loopback API with the shared typed client. New requests are picked up
-// every two seconds by id; the totals follow as soon as something new arrives.
+// The dashboard: providers' limit windows, totals, spend over time by provider, top projects and
+// models, and the newest requests, polled from the loopback API with the shared typed client. New
+// requests are picked up every two seconds by id; the totals follow as soon as something new
+// arrives, the limits (which only move with requests) at most every five seconds.
 
 import { createClient } from "../client.ts";
-import type { RequestRecord, StatsResponse } from "../types.ts";
+import type { LimitsResponse, RequestRecord, StatsResponse } from "../types.ts";
 import { bucketLabels, renderChart } from "./_chart.ts";
 import { byId, setText } from "./_dom.ts";
+import { renderLimits, tickLimits } from "./_limits.ts";
 import { renderCards, renderModels, renderProjects, requestRow } from "./_render.ts";
 
 const POLL_MS = 2000;
 const STATS_EVERY_MS = 30_000;
+const LIMITS_EVERY_MS = 30_000;
+const LIMITS_AFTER_ROWS_MS = 5_000;
 const RECENT = 25;
 const PERIODS = ["24h", "7d", "30d", "90d"];
 
@@ -21,6 +25,12 @@ let recent: RequestRecord[] = [];
 let stats: StatsResponse | null = null;
 let statsAt = 0;
 let statsLoading = false;
+let limits: LimitsResponse | null = null;
+/** When the last limits fetch started, whether it answered or not. */
+let limitsAt = 0;
+/** New rows came since then: their windows may have moved. */
+let limitsStale = false;
+let limitsLoading = false;
 
 function setLive(state: "live" | "down" | "connecting", text: string): void {
   byId("live").dataset.state = state;
@@ -57,6 +67,29 @@ async function refreshStats(): Promise<void> {
   }
 }
 
+/** A failed fetch keeps the last panel (an old reading beats a blank) and is tried again after the next new rows, or in 30 s. */
+async function refreshLimits(): Promise<void> {
+  if (limitsLoading) return;
+  limitsLoading = true;
+  limitsAt = Date.now();
+  limitsStale = false;
+  try {
+    const res = await api.limits();
+    if (!res.ok) return;
+    limits = res.value;
+    renderLimits(byId("limits"), byId("limits-accounts"), limits, Date.now());
+    setText("limits-note", `· pace over the last ${limits.lookbackMinutes} min`);
+  } finally {
+    limitsLoading = false;
+  }
+}
+
+function followLimits(): void {
+  const since = Date.now() - limitsAt;
+  if (since >= LIMITS_EVERY_MS || (limitsStale && since >= LIMITS_AFTER_ROWS_MS)) void refreshLimits();
+  else if (limits) tickLimits(byId("limits-accounts"), Date.now());
+}
+
 function renderRecent(freshIds: Set<number>): void {
   const body = (byId("recent") as HTMLTableElement).tBodies[0]!;
   body.replaceChildren(...recent.map((r) => requestRow(r, freshIds.has(r.id))));
@@ -81,8 +114,13 @@ async function poll(): Promise<void> {
     const fresh = [...res.value.rows].reverse();
     recent = [...fresh, ...recent].slice(0, RECENT);
     renderRecent(new Set(fresh.map((r) => r.id)));
+    limitsStale = true;
+    followLimits();
     await refreshStats();
-  } else if (Date.now() - statsAt > STATS_EVERY_MS) await refreshStats();
+  } else {
+    followLimits();
+    if (Date.now() - statsAt > STATS_EVERY_MS) await refreshStats();
+  }
 }
 
 function choosePeriod(value: string): void {
@@ -111,6 +149,7 @@ async function start(): Promise<void> {
     resizeTimer = setTimeout(drawChart, 100);
   });
   choosePeriod(since);
+  void refreshLimits();
   await loadRecent();
   setTimeout(() => void loop(), POLL_MS);
 }
