@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { createApi } from "../../core/api/app.ts";
+import { type ApiDeps, createApi } from "../../core/api/app.ts";
 import type { Store } from "../../core/store/index.ts";
 import { freePort, repoRoot } from "../harness/sandbox.ts";
 
@@ -20,9 +20,9 @@ export interface DashboardBrowser {
 }
 
 /** The loopback API and dashboard over `store`; stop it with `server.stop(true)`. */
-export function serveApi(store: Store, now = Date.now()): ReturnType<typeof Bun.serve> {
+export function serveApi(store: Store, now = Date.now(), budgets?: ApiDeps["budgets"]): ReturnType<typeof Bun.serve> {
   const port = freePort();
-  const app = createApi({ version: "test", pid: process.pid, startedAt: now, port: () => port, store });
+  const app = createApi({ version: "test", pid: process.pid, startedAt: now, port: () => port, store, budgets });
   return Bun.serve({ hostname: "127.0.0.1", port, fetch: app.fetch });
 }
 

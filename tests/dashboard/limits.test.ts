@@ -5,6 +5,7 @@
 // does not scroll sideways.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { defaultConfig } from "../../core/config/index.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
@@ -204,4 +205,19 @@ test("a store without limit windows shows no panel", async () => {
   expect(await page.locator("#limits").isHidden()).toBe(true);
   expect(await page.locator("#limits .limit-account").count()).toBe(0);
   expect(problems).toEqual([]);
+}, 60_000);
+
+test("the budget alerts in effect stand above the gauges, exceeded ones marked bad", async () => {
+  const budgets = { ...defaultConfig().budgets, window_alerts: [0.8] };
+  const alerting = serveApi(store, now, budgets);
+  try {
+    await page.goto(`http://127.0.0.1:${alerting.port}/`);
+    await page.locator("#limits-alerts li").first().waitFor();
+    const items = await page.locator("#limits-alerts li").evaluateAll((lis) => lis.map((li) => [li.getAttribute("data-level"), li.textContent]));
+    expect(items).toContainEqual(["warn", "anthropic 7d limit: 85% used (alert at 80%)"]);
+    expect(items).toContainEqual(["bad", "anthropic overage limit reached (102% used)"]);
+    expect(problems).toEqual([]);
+  } finally {
+    alerting.stop(true);
+  }
 }, 60_000);

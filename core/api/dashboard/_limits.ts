@@ -91,7 +91,13 @@ export function renderLimits(panel: HTMLElement, body: HTMLElement, r: LimitsRes
   const at = r.at === null ? now : Date.parse(r.at);
   const lookbackMs = r.lookbackMinutes * 60_000;
   body.replaceChildren(...r.accounts.map((a) => accountBlock(a, now, at, lookbackMs)));
-  panel.hidden = r.accounts.length === 0;
+  // The [budgets] alerts in effect, above the gauges: they are the news.
+  const alerts = panel.querySelector<HTMLElement>("#limits-alerts");
+  if (alerts) {
+    alerts.replaceChildren(...r.alerts.map((a) => el("li", { "data-level": a.severity === "exceeded" ? "bad" : "warn" }, a.message)));
+    alerts.hidden = r.alerts.length === 0;
+  }
+  panel.hidden = r.accounts.length === 0 && r.alerts.length === 0;
 }
 
 /** Keeps every reset's relative time current without refetching. */
