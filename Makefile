@@ -8,7 +8,7 @@ PREFIX ?= $(HOME)/.local
 BINDIR := $(PREFIX)/bin
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-COMPILE_FLAGS := build --compile --minify --bytecode --format=esm
+COMPILE_FLAGS := build --compile --minify --bytecode --format=esm --splitting
 COMPILE = $(BUN) $(COMPILE_FLAGS) --define 'HALTON_BUILD_COMMIT="$(COMMIT)"' --define 'HALTON_BUILD_DATE="$(BUILD_DATE)"'
 # The edge is stamped with the last commit that changed one of its own inputs (and that commit's
 # date), not with HEAD: its bytes then change only when its code does, and an upgrade restarts
