@@ -15,6 +15,7 @@ import type { Supervisor, Unavailable } from "../../core/service/supervisor.ts";
 import { ServiceError } from "../../core/service/errors.ts";
 import { EXIT, UserError } from "../_errors.ts";
 import { pickPlatform, userHome } from "../_platform.ts";
+import { terminalWidth } from "../_read.ts";
 
 /** Doctor must diagnose a broken install, not die of it: a bad config or supervisor is a finding. */
 async function context(): Promise<DoctorContext> {
@@ -59,7 +60,7 @@ export default defineCommand({
   async run({ args }) {
     if (args.apply && !args.fix) throw new UserError("--apply goes with --fix", "run `halton-meter doctor --fix` to see the repairs, `--fix --apply` to make them", EXIT.usage);
     const term = createTerminal();
-    const width = process.stdout.columns || Number(process.env.COLUMNS) || 100;
+    const width = terminalWidth();
     const ctx = await context();
     const before = await runChecks(ctx);
     const planned = args.fix ? plannedRepairs(before.findings) : [];

@@ -3,10 +3,10 @@ import { limitsWithAlerts } from "../../core/budgets/state.ts";
 import { limitsJson } from "../../core/limits/report.ts";
 import { ADAPTERS } from "../../core/providers/index.ts";
 import { renderLimits } from "../../core/limits/text.ts";
-import { describeReadError, openReadStore } from "../../core/report/open.ts";
 import { parseDuration } from "../../core/time/duration.ts";
 import { cliContext } from "../_context.ts";
 import { EXIT, UserError } from "../_errors.ts";
+import { readingStore, terminalWidth } from "../_read.ts";
 
 export default defineCommand({
   meta: {
@@ -30,19 +30,11 @@ export default defineCommand({
       if (!d.ok || d.ms < 60_000) throw new UserError(d.ok ? "--pace must be at least 1m" : `--pace: ${d.message}`, undefined, EXIT.usage);
       lookbackMs = d.ms;
     }
-    const opened = openReadStore(paths.db);
-    if (!opened.ok) throw new UserError(opened.message, opened.hint);
-    const { store } = opened;
-    try {
+    return readingStore(paths.db, ({ store }) => {
       const report = limitsWithAlerts(store, config.budgets, Date.now(), { provider: args.provider, lookbackMs });
       if (args.json) term.print(JSON.stringify(limitsJson(report), null, 2));
-      else for (const line of renderLimits(report, process.stdout.columns || Number(process.env.COLUMNS) || 100)) term.print(line);
+      else for (const line of renderLimits(report, terminalWidth())) term.print(line);
       return EXIT.ok;
-    } catch (err) {
-      const { message, hint } = describeReadError(err, paths.db);
-      throw new UserError(message, hint);
-    } finally {
-      store.close();
-    }
+    });
   },
 });

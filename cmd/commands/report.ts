@@ -3,12 +3,12 @@ import { BLOCK_CSV_HEADER, blockCsvRows, blockReportJson, buildBlockReport, rend
 import { csvLine, reportCsv } from "../../core/report/csv.ts";
 import { reportJson } from "../../core/report/json.ts";
 import { buildReport, GROUP_BYS } from "../../core/report/model.ts";
-import { describeReadError, openReadStore } from "../../core/report/open.ts";
 import { resolvePeriod } from "../../core/report/period.ts";
 import { renderText } from "../../core/report/text.ts";
 import type { GroupBy } from "../../core/store/index.ts";
 import { cliContext } from "../_context.ts";
 import { EXIT, UserError } from "../_errors.ts";
+import { readingStore, terminalWidth } from "../_read.ts";
 
 export default defineCommand({
   meta: {
@@ -36,29 +36,22 @@ export default defineCommand({
     const period = resolvePeriod({ since: args.since, from: args.from, to: args.to });
     if (!period.ok) throw new UserError(period.message, "run `halton-meter report --help` for the accepted forms", EXIT.usage);
 
-    const opened = openReadStore(paths.db);
-    if (!opened.ok) throw new UserError(opened.message, opened.hint);
-    const { store } = opened;
-    try {
+    return readingStore(paths.db, (opened) => {
+      const { store } = opened;
       if (by === "block") {
         const blocks = buildBlockReport(store, { period: period.value, project: args.project, provider: args.provider, includeSelfTest: args["include-self-test"] }, Date.now());
         if (args.json) term.print(JSON.stringify(blockReportJson(blocks), null, 2));
         else if (args.csv) for (const row of [BLOCK_CSV_HEADER, ...blockCsvRows(blocks)]) term.print(csvLine(row));
         else if (opened.empty) term.info(opened.message);
-        else for (const line of renderBlocks(blocks, process.stdout.columns || Number(process.env.COLUMNS) || 100)) term.print(line);
+        else for (const line of renderBlocks(blocks, terminalWidth())) term.print(line);
         return EXIT.ok;
       }
       const data = buildReport(store, { period: period.value, by, project: args.project, provider: args.provider, vsPrevious: args["vs-previous"], includeSelfTest: args["include-self-test"] });
       if (args.json) term.print(JSON.stringify(reportJson(data), null, 2));
       else if (args.csv) for (const line of reportCsv(data)) term.print(line);
       else if (opened.empty) term.info(opened.message);
-      else for (const line of renderText(data, process.stdout.columns || Number(process.env.COLUMNS) || 100)) term.print(line);
+      else for (const line of renderText(data, terminalWidth())) term.print(line);
       return EXIT.ok;
-    } catch (err) {
-      const { message, hint } = describeReadError(err, paths.db);
-      throw new UserError(message, hint);
-    } finally {
-      store.close();
-    }
+    });
   },
 });
