@@ -72,8 +72,9 @@ export function watchBudgets(deps: BudgetWatchDeps): BudgetWatch {
       deps.log.event("budget.alert", { key: c.key, kind: c.kind, severity: c.severity, message: c.message }, "warn");
       await deps.notifier?.notify(c.severity === "exceeded" ? "Halton Meter: budget exceeded" : "Halton Meter: budget warning", c.message);
     }
-    // Only alerts still in effect are remembered: the file stays as small as the config.
-    const keep = new Set(current.map((c) => c.key).filter((k) => notified.has(k) || fresh.some((c) => c.key === k)));
+    // Every alert in effect has been told now; only those are remembered, so the file stays as
+    // small as the config.
+    const keep = new Set(current.map((c) => c.key));
     const changed = keep.size !== notified.size || [...keep].some((k) => !notified.has(k));
     notified = keep;
     if (changed) {
