@@ -1,7 +1,7 @@
 // Our processes, known by pid *and* start time: a pid the kernel has since given to another
 // program never matches, so it is never signalled.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export interface PidRecord {
   pid: number;
@@ -11,18 +11,40 @@ export interface PidRecord {
   startedAt: string;
 }
 
-/** The start time of a live process, or null when it is gone or a zombie. */
-export function startTimeOf(pid: number): number | null {
+/** The fields of /proc/PID/stat (or of a task of it) after the command name, or null when it is gone. */
+function statFields(path: string): string[] | null {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    stat = readFileSync(path, "utf8");
   } catch {
     return null;
   }
   // The command name is in parentheses and may itself hold spaces or ")": split after the last one.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const state = fields[0];
-  if (state === "Z" || state === "X" || state === "x") return null;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+const exited = (state: string | undefined) => state === "Z" || state === "X" || state === "x";
+
+/**
+ * Whether a thread of `pid` other than its first still runs. The first thread of a process shows
+ * as a zombie as soon as it ends, while the others (and the sockets they all share) may live on:
+ * for a moment while a killed process winds down, or for good after the first one exits alone.
+ */
+function otherThreadRuns(pid: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((tid) => tid !== String(pid) && !exited(statFields(`/proc/${pid}/task/${tid}/stat`)?.[0]));
+}
+
+/** The start time of a live process, or null when it is gone or a zombie with no thread left running. */
+export function startTimeOf(pid: number): number | null {
+  const fields = statFields(`/proc/${pid}/stat`);
+  if (!fields) return null;
+  if (exited(fields[0]) && !otherThreadRuns(pid)) return null;
   const start = Number(fields[19]);
   return Number.isFinite(start) ? start : null;
 }

@@ -3,9 +3,10 @@
 // loop through the edge, and a guard proving user data survives every command.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { removeAtEnd } from "../harness/at-end.ts";
 import { connectThrough } from "../harness/client.ts";
 import type { FakeProvider } from "../harness/fake-provider.ts";
 import { type Row, startMeter } from "../harness/meter.ts";
@@ -22,9 +23,9 @@ let compiled: Promise<Binaries> | null = null;
 export function compiledBinaries(): Promise<Binaries> {
   compiled ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "hm-lifecycle-bin-"));
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    removeAtEnd(dir);
     const build = async (entries: string[], out: string) => {
-      const p = Bun.spawn([BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--outfile", join(dir, out), ...entries.map((e) => join(repoRoot, e))], { stdout: "ignore", stderr: "pipe", cwd: repoRoot });
+      const p = Bun.spawn([BUN, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting", "--outfile", join(dir, out), ...entries.map((e) => join(repoRoot, e))], { stdout: "ignore", stderr: "pipe", cwd: repoRoot });
       const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
       if (code !== 0) throw new Error(`compiling ${entries.join(" ")} failed: ${err}`);
     };

@@ -5,6 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstallPlan } from "../../core/service/supervisor.ts";
+import { isPortFree } from "../../core/ports/probe.ts";
 import { createFallbackSupervisor } from "../../platform/linux/index.ts";
 import { type PidRecord, startTimeOf } from "../../platform/linux/proc.ts";
 import { makeSandbox, waitFor } from "../harness/sandbox.ts";
@@ -77,6 +78,34 @@ test("a killed process shows as failed, not stopped; restart replaces it", async
   started.push(second.pid);
   expect(second.pid).not.toBe(first.pid);
   expect((await row("daemon")).state).toBe("running");
+});
+
+// A process whose first thread has ended while another thread holds its listening socket: /proc
+// shows its first thread as a zombie. A killed daemon with worker threads passes through that
+// state while it winds down; until its last thread is gone, its ports are not free.
+test("a process whose first thread is a zombie while another still runs is alive: reset kills it and waits until its port is free", async () => {
+  const portFile = join(sb.meterHome, "held-port");
+  const holder = `import ctypes, socket, threading, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+open(${JSON.stringify(portFile)}, "w").write(str(s.getsockname()[1]))
+threading.Thread(target=lambda: time.sleep(600)).start()
+ctypes.CDLL(None).pthread_exit(None)  # hm-fbsup-marker`;
+  const spec = { ...plan.services[1]!, argv: ["python3", "-c", holder] };
+  await sup.install({ ...plan, services: [plan.services[0]!, spec] }, { clean: false });
+  await sup.start("daemon", { restart: true });
+  const rec = pidRecord("daemon");
+  started.push(rec.pid);
+  const port = Number(await waitFor(() => (existsSync(portFile) ? readFileSync(portFile, "utf8") : null), "the holder's port"));
+  await waitFor(() => readFileSync(`/proc/${rec.pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z"), "its first thread to end");
+  expect(isPortFree(port)).toBe(false);
+  expect(startTimeOf(rec.pid)).toBe(rec.startTime);
+  expect((await row("daemon")).state).toBe("running");
+  expect(await sup.reset()).toContain(`daemon: pid ${rec.pid} killed`);
+  expect(isPortFree(port)).toBe(true);
+  expect(startTimeOf(rec.pid)).toBeNull();
+  await sup.install(plan, { clean: false });
+  await sup.start("daemon");
+  started.push(pidRecord("daemon").pid);
 });
 
 test("reset (rescue) kills the daemon but keeps a live edge; release keeps the process, remove stops it", async () => {
