@@ -18,7 +18,7 @@ import type { Ports } from "../ports/index.ts";
 import { type DaemonProxyDeps, proxyOffAtExit, proxyOnAtStartup } from "../service/daemon-proxy.ts";
 import { readSentinels } from "../service/sentinels.ts";
 import type { SystemProxy } from "../service/supervisor.ts";
-import { accountSalt, type CaptureWriter, createCaptureWriter, maintain, type Store } from "../store/index.ts";
+import { accountSalt, type CaptureWriter, createCaptureWriter, maintain, type Store, thinLimitSamples } from "../store/index.ts";
 import type { Ca } from "../tls/index.ts";
 import { VERSION } from "../version.ts";
 import { type ApiServer, serveApi } from "./_api.ts";
@@ -45,6 +45,8 @@ export interface DaemonDeps {
   pid?: number;
   /** Desktop notifications of budget alerts (the platform's); none by default. */
   notifier?: Notifier | null;
+  /** How often the store is kept up (WAL checkpoint, limit samples thinned). Default 30 s. */
+  maintainEveryMs?: number;
 }
 
 export interface Daemon {
@@ -99,7 +101,12 @@ export function startDaemon(deps: DaemonDeps): Daemon {
     } catch (err) {
       log.event("store.maintain_failed", { reason: (err as Error).message }, "warn");
     }
-  }, MAINTAIN_EVERY_MS);
+    try {
+      thinLimitSamples(store, now());
+    } catch (err) {
+      log.event("store.maintain_failed", { step: "thin limit samples", reason: (err as Error).message }, "warn");
+    }
+  }, deps.maintainEveryMs ?? MAINTAIN_EVERY_MS);
   // Full mode on macOS: the system proxy points at us while this daemon runs (seed 003).
   const proxyDuty: DaemonProxyDeps = { proxy: deps.systemProxy, sentinels: () => readSentinels(paths), log, budgetMs: PROXY_BUDGET_MS };
   const proxyOn = proxyOnAtStartup(proxyDuty, ports.edge);

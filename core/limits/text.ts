@@ -5,15 +5,8 @@ import { thousands } from "../report/format.ts";
 import { type Column, renderTable } from "../report/table.ts";
 import type { LimitsAccount, LimitsReport } from "./report.ts";
 import type { WindowView } from "./view.ts";
-import { PROVIDER_NAMES, windowName } from "./words.ts";
+import { PROVIDER_NAMES, usedPercent, windowName } from "./words.ts";
 import { localTime, relative } from "../time/relative.ts";
-
-
-/** Whole percents, as the providers' own pages show them; a tenth below 10%. */
-export function usedPercent(u: number): string {
-  const pct = u * 100;
-  return `${pct > 0 && pct < 10 ? pct.toFixed(1).replace(/\.0$/, "") : Math.round(pct)}%`;
-}
 
 function used(w: WindowView): string {
   if (w.utilization !== null) return usedPercent(w.utilization);

@@ -4,6 +4,7 @@
 // terminal columns (Bun.stringWidth: ANSI codes count zero, ◆ and · one each). Pure.
 
 import type { WindowPace } from "../limits/pace.ts";
+import { usedPercent } from "../limits/words.ts";
 import { relative } from "../time/relative.ts";
 import { costCell, usd } from "../report/format.ts";
 import type { LineModel, SessionFigure } from "./model.ts";
@@ -62,7 +63,7 @@ const toTheMinute = (at: number, nowMs: number) => relative(nowMs + Math.round((
 function windowPart(name: "5h" | "7d", pace: WindowPace, nowMs: number): Part {
   const rank = RANK[name];
   if (pace.resetSinceSeen) return { rank, segments: [[`${name} `, "dim"], ["reset", "green"]] };
-  const segments: Segment[] = [[`${name} `, "dim"], [`${Math.round((pace.utilization ?? 0) * 100)}%`, level(pace)]];
+  const segments: Segment[] = [[`${name} `, "dim"], [usedPercent(pace.utilization ?? 0), level(pace)]];
   const details: Segment[] = [];
   // The pace's warning: at the last hour's rate the window fills before it resets.
   if (pace.fullBeforeReset && pace.fullAt !== null) details.push([`full ${toTheMinute(pace.fullAt, nowMs)}`, "red"]);

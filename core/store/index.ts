@@ -11,4 +11,4 @@ export type { RequestFilter } from "./filters.ts";
 export { bodiesStats, purgeBodies, type BodiesStats, type PurgeOptions } from "./bodies.ts";
 export { redactSecrets } from "./redact.ts";
 export { repriceRows, type RepriceCandidate, type RepriceOptions, type Repriced, type RepriceResult } from "./reprice.ts";
-export { accountLastUse, accountSalt, insertLimitSamples, limitWindows, reportedResets, type LimitSampleRow, type StoredWindow, type WindowQuery } from "./limits.ts";
+export { accountLastUse, accountSalt, insertLimitSamples, LIMIT_SAMPLES_FULL_MS, limitWindows, reportedResets, thinLimitSamples, type LimitSampleRow, type StoredWindow, type ThinResult, type WindowQuery } from "./limits.ts";

@@ -136,3 +136,55 @@ export function accountLastUse(store: Store, account: string): { client: string 
     | null;
   return row ? { client: row.client, project: row.project, at: row.started_at } : null;
 }
+
+/** Samples younger than this are kept as they came; older ones are thinned (thinLimitSamples). */
+export const LIMIT_SAMPLES_FULL_MS = 7 * 24 * 3_600_000;
+const HOUR_MS = 3_600_000;
+const THINNED_TO = "limit_samples_thinned_to";
+
+export interface ThinResult {
+  /** Samples deleted by this call. */
+  deleted: number;
+  /** Samples before this (epoch ms) are thinned; null when there is nothing old enough yet. */
+  thinnedTo: number | null;
+}
+
+/**
+ * Keeps the time series from growing without end: past LIMIT_SAMPLES_FULL_MS, each window keeps
+ * the newest sample of each hour, and of each reported reset within it for subscription windows
+ * (the billing blocks are read from those). One hour at a time, from where the last call stopped
+ * (meta.limit_samples_thinned_to), for at most `budgetMs` past the first hour: the daemon calls it on its
+ * event loop.
+ */
+export function thinLimitSamples(store: Store, nowMs: number, opts: { budgetMs?: number; clock?: () => number } = {}): ThinResult {
+  if (store.schemaVersion < SAMPLES_SINCE) return { deleted: 0, thinnedTo: null };
+  const clock = opts.clock ?? performance.now.bind(performance);
+  const budget = opts.budgetMs ?? 5;
+  const db = store.db;
+  const cutoff = Math.floor((nowMs - LIMIT_SAMPLES_FULL_MS) / HOUR_MS) * HOUR_MS;
+  const mark = db.query("SELECT value FROM meta WHERE key = ?").get(THINNED_TO) as { value: string } | null;
+  let from = mark ? Number(mark.value) : Number.NaN;
+  if (!Number.isFinite(from)) {
+    const oldest = db.query("SELECT MIN(observed_at) AS t FROM limit_samples").get() as { t: number | null };
+    if (oldest.t === null) return { deleted: 0, thinnedTo: null };
+    from = Math.floor(oldest.t / HOUR_MS) * HOUR_MS;
+  }
+  if (from >= cutoff) return { deleted: 0, thinnedTo: from };
+  const thin = db.query(`DELETE FROM limit_samples WHERE observed_at >= ?1 AND observed_at < ?2 AND id NOT IN (
+    SELECT MAX(id) FROM limit_samples WHERE observed_at >= ?1 AND observed_at < ?2
+    GROUP BY provider, account, window_name, CASE kind WHEN 'subscription' THEN resets_at END)`);
+  const record = db.query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  const started = clock();
+  let deleted = 0;
+  // At least one hour a call, so a slow machine still gets through the backlog.
+  do {
+    const slice = from;
+    const to = slice + HOUR_MS;
+    db.transaction(() => {
+      deleted += thin.run(slice, to).changes;
+      record.run(THINNED_TO, String(to));
+    })();
+    from = to;
+  } while (from < cutoff && clock() - started < budget);
+  return { deleted, thinnedTo: from };
+}

@@ -12,11 +12,13 @@ import { type Daemon, type DaemonDeps, DaemonStartError, startDaemon } from "../
 import { memoryLog } from "../../core/log/jsonl.ts";
 import { type StatePaths, statePaths } from "../../core/paths.ts";
 import { isPortFree, writeEffectivePorts } from "../../core/ports/index.ts";
+import { insertRows, openStore } from "../../core/store/index.ts";
 import { setProxyManaged, writeInstallSentinels } from "../../core/service/sentinels.ts";
 import type { SystemProxy } from "../../core/service/supervisor.ts";
 import { VERSION } from "../../core/version.ts";
 import { anthropicJson, type FakeProvider, makeTestCerts, MODEL, startFakeProvider, type TestCerts } from "../harness/fake-provider.ts";
 import { makeSandbox, portsToml, type Sandbox, waitFor } from "../harness/sandbox.ts";
+import { makeRow } from "../store/_fixtures.ts";
 
 const MSG_BODY = JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: "user", content: "hi" }] });
 
@@ -186,3 +188,26 @@ test("full mode: the system proxy is pointed at the edge at start-up and reset a
   expect(events(log, "daemon.proxy.enabled")).toHaveLength(1);
   expect(events(log, "daemon.proxy.disabled")).toEqual([expect.objectContaining({ signal: "SIGTERM", done: ["Wi-Fi"] })]);
 });
+
+test("the store's upkeep runs on its timer: limit samples older than a week are thinned to one an hour per window", async () => {
+  const { paths } = home();
+  const old = Date.now() - 30 * 24 * 3_600_000;
+  const seed = openStore(paths.db);
+  insertRows(seed, Array.from({ length: 12 }, (_, i) =>
+    makeRow(i, { startedAt: old + i * 60_000, limits: [{ provider: "anthropic", window: "5h", kind: "subscription", utilization: i / 12, limit: null, remaining: null, resetsAt: old + 3_600_000 * 4, windowMinutes: null, status: "allowed", observedAt: old + i * 60_000 }] }),
+  ));
+  seed.close();
+  const { daemon } = start(paths, { maintainEveryMs: 20 });
+  const count = () => {
+    const db = new Database(paths.db, { readonly: true });
+    try {
+      return (db.query("SELECT COUNT(*) AS n FROM limit_samples").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  expect(count()).toBe(12);
+  await waitFor(() => count() === 1, "the samples to be thinned");
+  await daemon.stop(0);
+});
+

@@ -3,7 +3,8 @@
 
 import { describe, expect, test } from "bun:test";
 import type { LimitsReport } from "../../core/limits/report.ts";
-import { renderLimits, usedPercent } from "../../core/limits/text.ts";
+import { renderLimits } from "../../core/limits/text.ts";
+import { usedPercent } from "../../core/limits/words.ts";
 import { localTime, relative, span } from "../../core/time/relative.ts";
 import { limitsView, STALE_MS } from "../../core/limits/view.ts";
 import type { LimitSampleRow, StoredWindow } from "../../core/store/limits.ts";

@@ -33,6 +33,11 @@ describe("parts", () => {
     expect(plain(model({ session: { kind: "metered", cost: { requests: 2, micros: 0, unpriced: 2 } }, windows: [], burnMicrosPerHour: null }))).toBe("◆ unpriced session · $3.10 today");
   });
 
+  test("percents read as in `limits` and the dashboard: a tenth below 10%", () => {
+    const windows: LineModel["windows"] = [{ name: "5h", pace: pace({ utilization: 0.042 }) }, { name: "7d", pace: pace({ utilization: 0.996, resetsAt: null }) }];
+    expect(plain(model({ windows, burnMicrosPerHour: null }))).toBe("◆ $0.42 session · $3.10 today · 5h 4.2% (resets in 2h 14m) · 7d 100%");
+  });
+
   test("reset windows, a reset a few seconds away, and the pace warning", () => {
     const windows: LineModel["windows"] = [
       { name: "5h", pace: pace({ utilization: 0.9, resetsAt: NOW + 20_000, fullAt: NOW + 5 * MINUTE, fullBeforeReset: false }) },

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { rowFor } from "../../core/capture/row.ts";
 import type { LimitSampleRow } from "../../core/store/limits.ts";
-import { accountSalt, insertRows, limitWindows, listRequests, MIGRATIONS, openStore, reportedResets } from "../../core/store/index.ts";
+import { accountSalt, insertRows, LIMIT_SAMPLES_FULL_MS, limitWindows, listRequests, MIGRATIONS, openStore, reportedResets, thinLimitSamples } from "../../core/store/index.ts";
 import type { ExchangeRecord } from "../../core/usage/types.ts";
 import { freshStorePerTest, makeRow, olderSchemaFile, T0, tempDir } from "./_fixtures.ts";
 
@@ -65,6 +65,52 @@ describe("limit_samples", () => {
     expect(reportedResets(s.store, "5h", 0, T0 + 10 * 3_600_000)).toEqual([r1, r2]);
     expect(reportedResets(s.store, "5h", T0 + 3_600_000, T0 + 10 * 3_600_000)).toEqual([r2]);
     expect(reportedResets(s.store, "5h", 0, T0 + 10 * 3_600_000, "openai")).toEqual([]);
+  });
+
+  test("past a week each window keeps the newest sample of each hour (and of each reset, for subscription windows), a slice at a time; the resets and the last week stay", () => {
+    const H = 3_600_000;
+    const now = T0 + 10 * 24 * H;
+    const start = T0 + 30 * 60_000; // half past: an hour of samples spans two clock hours
+    const rows = [];
+    for (let i = 0; i < 10 * 24 * 4; i++) {
+      const at = start + i * 15 * 60_000;
+      // The 5h window resets every five hours at twenty past; the API-key bucket reports a reset per response.
+      const reset = T0 + 20 * 60_000 + (Math.floor((at - T0 - 20 * 60_000) / (5 * H)) + 1) * 5 * H;
+      rows.push(makeRow(i, { startedAt: at, limits: [sample({ observedAt: at, resetsAt: reset, utilization: (i % 20) / 20 }), sample({ window: "tokens", kind: "rate-limit", observedAt: at, resetsAt: at + 7000, utilization: 0.1 })] }));
+    }
+    insertRows(s.store, rows);
+    const count = (where: string) => (s.store.db.query(`SELECT COUNT(*) AS n FROM limit_samples WHERE ${where}`).get() as { n: number }).n;
+    const cutoff = now - LIMIT_SAMPLES_FULL_MS;
+    const recentBefore = count(`observed_at >= ${cutoff}`);
+    const resetsBefore = reportedResets(s.store, "5h", 0, now);
+
+    // A clock past its budget after each slice: one hour per call, from where the last call stopped.
+    let tick = 0;
+    const slow = () => (tick += 10);
+    const first = thinLimitSamples(s.store, now, { clock: slow });
+    expect(first.thinnedTo).toBe(T0 + H);
+    expect(first.deleted).toBe(2); // 12:30 and 12:45: one 5h and one tokens sample each, the newest kept
+    expect(thinLimitSamples(s.store, now, { clock: slow }).thinnedTo).toBe(T0 + 2 * H);
+
+    let last = first;
+    while ((last = thinLimitSamples(s.store, now, { budgetMs: 1e9 })).deleted > 0);
+    expect(last.thinnedTo).toBe(cutoff);
+    const oldHours = (cutoff - T0) / H;
+    expect(count(`observed_at < ${cutoff} AND window_name = 'tokens'`)).toBe(oldHours);
+    // An hour holding a reset (5h20, 10h20, ... 70h20 before the cutoff) keeps one sample on each side of it.
+    expect(count(`observed_at < ${cutoff} AND window_name = '5h'`)).toBe(oldHours + 14);
+    expect(count(`observed_at >= ${cutoff}`)).toBe(recentBefore);
+    expect(reportedResets(s.store, "5h", 0, now)).toEqual(resetsBefore);
+    // What is kept of an hour is its newest sample: 13:45's, not 13:00's.
+    const kept = s.store.db.query(`SELECT observed_at FROM limit_samples WHERE window_name = 'tokens' AND observed_at >= ${T0 + H} AND observed_at < ${T0 + 2 * H}`).all();
+    expect(kept).toEqual([{ observed_at: T0 + H + 45 * 60_000 }]);
+    // Nothing left to do until the week moves on; an hour later, one more hour.
+    expect(thinLimitSamples(s.store, now, { budgetMs: 1e9 })).toEqual({ deleted: 0, thinnedTo: cutoff });
+    expect(thinLimitSamples(s.store, now + H, { budgetMs: 1e9 }).thinnedTo).toBe(cutoff + H);
+  });
+
+  test("thinning an empty table or a store without samples does nothing", () => {
+    expect(thinLimitSamples(s.store, T0)).toEqual({ deleted: 0, thinnedTo: null });
   });
 
   test("account and session are stored on the request row", () => {

@@ -1,7 +1,7 @@
 // How the dashboard words a limit window: the same words `halton-meter limits` prints (its
 // percentages come from core/limits/text.ts), cut to fit a gauge. Pure: `now` comes in.
 
-import { usedPercent } from "../../limits/text.ts";
+import { usedPercent } from "../../limits/words.ts";
 import { PROVIDER_NAMES, windowName } from "../../limits/words.ts";
 
 export { windowName } from "../../limits/words.ts";
