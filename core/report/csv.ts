@@ -16,7 +16,7 @@ export const csvLine = (fields: ReadonlyArray<string | number | boolean | null |
 
 const SUMMARY_HEADER = [
   "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-  "reasoning_tokens", "cost_usd", "unpriced_requests", "cache_hit_rate", "avg_latency_ms", "p95_latency_ms",
+  "reasoning_tokens", "cost_usd", "unpriced_requests", "cache_hit_rate", "avg_latency_ms", "p95_latency_ms", "other_calls",
 ];
 
 function summaryFields(r: SummaryRow): Array<string | number | null> {
@@ -24,6 +24,7 @@ function summaryFields(r: SummaryRow): Array<string | number | null> {
     r.requests, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWrite5mTokens, r.cacheWrite1hTokens,
     r.reasoningTokens, r.unpricedRequests === r.requests && r.requests > 0 ? null : usdExact(r.costMicros), r.unpricedRequests,
     r.cacheHitRate === null ? null : Number(r.cacheHitRate.toFixed(6)), r.avgLatencyMs === null ? null : Math.round(r.avgLatencyMs), r.p95LatencyMs,
+    r.otherCalls,
   ];
 }
 

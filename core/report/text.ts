@@ -28,13 +28,19 @@ function costLine(r: SummaryRow): string {
   return `${usd(r.costMicros)} + ${thousands(r.unpricedRequests)} unpriced request${r.unpricedRequests === 1 ? "" : "s"} (not counted as $0)`;
 }
 
+/** LLM calls, and apart from them the provider hosts' other calls (a client's settings and policy fetches). */
+function requestsLine(t: SummaryRow): string {
+  if (t.otherCalls === 0) return thousands(t.requests);
+  return `${thousands(t.requests)} (and ${thousands(t.otherCalls)} other call${t.otherCalls === 1 ? "" : "s"} to the providers, no usage: in no figure here)`;
+}
+
 function header(data: ReportData, width: number): string[] {
   const t = data.total;
   const range = `${stamp(data.period.since)} to ${stamp(data.period.until)}`;
   const title = ["Halton Meter", data.period.label, ...(data.project === null ? [] : [`project ${data.project}`]), ...(range === data.period.label ? [] : [range])];
   const lines = [
     ...wrapParts("", title, width),
-    `requests  ${thousands(t.requests)}`,
+    ...wrapWords("requests  ", requestsLine(t), width),
     ...wrapParts("tokens    ", tokenParts(t), width),
     ...wrapWords("cost      ", costLine(t), width),
   ];

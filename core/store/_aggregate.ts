@@ -128,7 +128,7 @@ function addRollup(db: Database, f: RequestFilter, dims: readonly Dimension[], o
       return day;
     });
   const sums = db.query(`SELECT ${select}${SUMS_OVER_ROLLUP} FROM request_rollups ${where} ${n ? `GROUP BY ${cols.join(", ")}` : ""}`).values(...bind) as unknown[][];
-  for (const row of sums) if (row[n + SUM_AT.requests]) groups.addSums(keysOf(row), row, n);
+  for (const row of sums) if (row[n + SUM_AT.requests] || row[n + SUM_AT.other_calls]) groups.addSums(keysOf(row), row, n);
   if (!opts.percentile) return;
   for (const row of db.query(`SELECT ${select}latency_hist FROM request_rollups ${where} AND latency_hist IS NOT NULL`).values(...bind) as unknown[][]) {
     groups.addBlob(keysOf(row), row[n] as Uint8Array);
@@ -140,10 +140,10 @@ function addRaw(db: Database, source: Where, keys: string[], opts: AggregateOpti
   const select = keys.length ? `${keys.join(", ")}, ` : "";
   const groupBy = n ? `GROUP BY ${keys.map((_, i) => i + 1).join(", ")}` : "";
   for (const row of db.query(`SELECT ${select}${SUMS_OVER_ROWS} FROM ${source.sql} ${groupBy}`).values(...source.params) as unknown[][]) {
-    if (row[n + SUM_AT.requests] !== 0) groups.addSums(row.slice(0, n) as Key[], row, n);
+    if (row[n + SUM_AT.requests] !== 0 || row[n + SUM_AT.other_calls] !== 0) groups.addSums(row.slice(0, n) as Key[], row, n);
   }
   if (!opts.percentile) return;
-  const latencies = db.query(`SELECT ${select}latency_ms FROM ${source.sql} WHERE latency_ms IS NOT NULL`).values(...source.params) as unknown[][];
+  const latencies = db.query(`SELECT ${select}latency_ms FROM ${source.sql} WHERE latency_ms IS NOT NULL AND metered = 1`).values(...source.params) as unknown[][];
   for (const row of latencies) groups.addLatency(row.slice(0, n) as Key[], row[n] as number);
 }
 
@@ -175,7 +175,7 @@ function addP95(db: Database, f: RequestFilter, keys: string[], indexed: boolean
     const run = bins.slice(i, j + 1);
     i = j + 1;
     const values = new Map<Group, number[]>(run.flatMap((bin) => wanted.get(bin)!.map(({ g }) => [g, []] as [Group, number[]])));
-    const { sql, params } = whereClause(f, ["latency_ms >= ?", "latency_ms < ?"], [binRange(run[0]!)[0], binRange(run.at(-1)!)[1]]);
+    const { sql, params } = whereClause(f, ["latency_ms >= ?", "latency_ms < ?", "metered = 1"], [binRange(run[0]!)[0], binRange(run.at(-1)!)[1]]);
     for (const row of db.query(`SELECT ${select}latency_ms FROM requests ${indexed ? "INDEXED BY requests_latency" : ""} ${sql}`).values(...params) as unknown[][]) {
       const latency = row[n] as number;
       const bin = binOf(latency);

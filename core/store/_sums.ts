@@ -20,11 +20,16 @@ export interface SumColumn {
 
 const total = (sql: string) => `COALESCE(SUM(${sql}), 0)`;
 
+/** A row's latency when it counts toward the latency figures (p95 included): metered rows only. */
+export const METERED_LATENCY = "CASE WHEN metered = 1 THEN latency_ms END";
+
 /** A token count: NOT NULL DEFAULT 0 in requests, so a row adds the column itself. */
 const tokens = <N extends string, F extends string>(name: N, field: F) => ({ name, reads: [name], perRow: name, overRows: total(name), field }) as const;
 
 export const SUM_COLUMNS = [
-  { name: "requests", reads: [], perRow: "1", overRows: "COUNT(*)", field: "requests" },
+  // LLM calls: the metered rows. The provider hosts' other calls (a client's settings, policy and
+  // health checks) are counted apart (other_calls, last), and add nothing to the tokens or the latency.
+  { name: "requests", reads: ["metered"], perRow: "metered", overRows: total("metered"), field: "requests" },
   tokens("input_tokens", "inputTokens"),
   tokens("output_tokens", "outputTokens"),
   tokens("cache_read_tokens", "cacheReadTokens"),
@@ -34,9 +39,11 @@ export const SUM_COLUMNS = [
   // NULL exactly when the row is not priced: the sum is over priced rows, integer micro-dollars.
   { name: "cost_micros", reads: ["cost_micros"], perRow: "COALESCE(cost_micros, 0)", overRows: total("cost_micros"), field: "costMicros" },
   { name: "unpriced", reads: ["price_status"], perRow: "price_status = 'unpriced'", overRows: total("price_status = 'unpriced'"), field: "unpricedRequests" },
-  // The two behind avgLatencyMs: rows with a latency, and the sum of their latencies.
-  { name: "latency_n", reads: ["latency_ms"], perRow: "latency_ms IS NOT NULL", overRows: "COUNT(latency_ms)" },
-  { name: "latency_sum", reads: ["latency_ms"], perRow: "COALESCE(latency_ms, 0)", overRows: total("latency_ms") },
+  // The two behind avgLatencyMs: metered rows with a latency, and the sum of their latencies.
+  { name: "latency_n", reads: ["metered", "latency_ms"], perRow: "(metered = 1 AND latency_ms IS NOT NULL)", overRows: `COUNT(${METERED_LATENCY})` },
+  { name: "latency_sum", reads: ["metered", "latency_ms"], perRow: `COALESCE(${METERED_LATENCY}, 0)`, overRows: total(METERED_LATENCY) },
+  // Last, as schema 5 added its column to the rollup.
+  { name: "other_calls", reads: ["metered"], perRow: "1 - metered", overRows: total("1 - metered"), field: "otherCalls" },
 ] as const satisfies readonly SumColumn[];
 
 type Column = (typeof SUM_COLUMNS)[number];

@@ -6,7 +6,7 @@
 
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { addEncodedSparse, binOf, encodeHistogram, type SparseHistogram } from "./_histogram.ts";
-import { newSums, ROLLUP_COLUMNS, SUM_COUNT, SUMS_PER_ROW } from "./_sums.ts";
+import { METERED_LATENCY, newSums, ROLLUP_COLUMNS, SUM_COUNT, SUMS_PER_ROW } from "./_sums.ts";
 
 const MARK = "rollup_through_id";
 
@@ -28,12 +28,12 @@ interface Bucket {
 /** Rows read per query while folding: a backfill of millions of rows never holds them all. */
 const FOLD_CHUNK = 20_000;
 
-/** id, started_at, provider, model, project, client, what the row adds to each sum, then its latency. */
+/** id, started_at, provider, model, project, client, what the row adds to each sum, then its latency (metered rows). */
 type PendingRow = [id: number, startedAt: number, provider: string, model: string | null, project: string | null, client: string | null, ...rest: Array<number | null>];
 const ADDS_AT = 6;
 const LATENCY_AT = ADDS_AT + SUM_COUNT;
 
-const PENDING = `SELECT id, started_at, provider, model, project, client, ${SUMS_PER_ROW}, latency_ms
+const PENDING = `SELECT id, started_at, provider, model, project, client, ${SUMS_PER_ROW}, ${METERED_LATENCY}
   FROM requests WHERE id > ? ORDER BY id LIMIT ${FOLD_CHUNK}`;
 
 /** The id through which the rollup is complete; null when this schema has no rollup. */
@@ -42,8 +42,10 @@ export function rollupMark(db: Database): number | null {
   return row ? Number(row.value) : null;
 }
 
+/** Whether the file has a rollup this build reads: every sum's column (an older file may lack some). */
 export function hasRollup(db: Database): boolean {
-  return db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'request_rollups'").get() !== null;
+  const columns = new Set((db.query("SELECT name FROM pragma_table_info('request_rollups')").values() as [string][]).map(([c]) => c));
+  return ROLLUP_COLUMNS.every((c) => columns.has(c));
 }
 
 /** Folds every row above the mark into the rollup. Call inside the transaction that wrote them. */
@@ -109,7 +111,7 @@ export function rebuildRollup(db: Database): number {
 }
 
 export interface RollupCheck {
-  /** Requests the rollup counts, and raw rows at or below its mark: equal when consistent. */
+  /** Rows the rollup counts (LLM calls and other calls), and raw rows at or below its mark: equal when consistent. */
   rolledUp: number;
   rows: number;
   /** Rows above the mark, waiting for the next fold. */
@@ -119,7 +121,7 @@ export interface RollupCheck {
 export function checkRollup(db: Database): RollupCheck | null {
   const mark = rollupMark(db);
   if (mark === null || !hasRollup(db)) return null;
-  const rolledUp = (db.query("SELECT COALESCE(SUM(requests), 0) AS n FROM request_rollups").get() as { n: number }).n;
+  const rolledUp = (db.query("SELECT COALESCE(SUM(requests + other_calls), 0) AS n FROM request_rollups").get() as { n: number }).n;
   const rows = (db.query("SELECT COUNT(*) AS n FROM requests WHERE id <= ?").get(mark) as { n: number }).n;
   const pending = (db.query("SELECT COUNT(*) AS n FROM requests WHERE id > ?").get(mark) as { n: number }).n;
   return { rolledUp, rows, pending };

@@ -103,7 +103,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX requests_latency ON requests (latency_ms, started_at);
       INSERT INTO meta (key, value) VALUES ('rollup_through_id', '0');
     `,
-    apply: (db) => void foldPending(db),
+    // Folded by schema 5, which adds the last sum column: the fold writes every one of them.
   },
   {
     version: 3,
@@ -144,5 +144,16 @@ export const MIGRATIONS: readonly Migration[] = [
 
       INSERT INTO meta (key, value) VALUES ('account_salt', lower(hex(randomblob(32))));
     `,
+  },
+  {
+    version: 5,
+    description: "the rollup counts the provider hosts' other calls apart from LLM calls, and leaves them out of latency",
+    sql: "ALTER TABLE request_rollups ADD COLUMN other_calls INTEGER NOT NULL DEFAULT 0;",
+    // Every day is folded again: the old sums counted other calls as requests and in the histograms.
+    apply: (db) => {
+      db.run("DELETE FROM request_rollups");
+      db.run("UPDATE meta SET value = '0' WHERE key = 'rollup_through_id'");
+      foldPending(db);
+    },
   },
 ];

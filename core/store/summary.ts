@@ -55,8 +55,10 @@ const ZERO: Group = { keys: [], sums: newSums(), hist: null, p95: null };
 
 const byCost = (x: SummaryRow, y: SummaryRow) => y.costMicros - x.costMicros || y.requests - x.requests;
 
+/** A group with no LLM call (a model of only other calls) is no row of its own; the total still counts its other calls. */
 function sortRows(rows: SummaryRow[], groupBy: GroupBy): SummaryRow[] {
-  return groupBy === "day" ? rows.sort((x, y) => (x.key ?? "").localeCompare(y.key ?? "")) : rows.sort(byCost);
+  const calls = rows.filter((r) => r.requests > 0);
+  return groupBy === "day" ? calls.sort((x, y) => (x.key ?? "").localeCompare(y.key ?? "")) : calls.sort(byCost);
 }
 
 export function summary(store: Store, opts: SummaryOptions = {}): SummaryRow[] {
@@ -106,10 +108,11 @@ export function summaryCube(store: Store, opts: RequestFilter & { dims: Dimensio
         if (!into) sums.set(id, (into = { keys, sums: new Array(g.sums.length).fill(0), hist: null, p95: null }));
         for (let i = 0; i < g.sums.length; i++) into.sums[i]! += g.sums[i]!;
       }
-      return [...sums.values()].map((g) => {
+      const rows = [...sums.values()].map((g) => {
         const { key: _key, ...row } = toRow(g, null);
         return { keys: g.keys.map((k, i) => label(dims[i]!, k)), ...row };
       });
+      return dims.length === 0 ? rows : rows.filter((r) => r.requests > 0);
     },
   };
 }

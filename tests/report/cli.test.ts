@@ -50,7 +50,7 @@ describe("report on a seeded database, daemon down", () => {
     const { stdout, code } = await report(["--from", FROM, "--to", TO, "--csv"]);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
-    expect(lines[0]).toBe("project,requests,input_tokens,output_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,reasoning_tokens,cost_usd,unpriced_requests,cache_hit_rate,avg_latency_ms,p95_latency_ms");
+    expect(lines[0]).toBe("project,requests,input_tokens,output_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,reasoning_tokens,cost_usd,unpriced_requests,cache_hit_rate,avg_latency_ms,p95_latency_ms,other_calls");
     const alpha = lines.find((l) => l.startsWith("alpha,"))!.split(",");
     const want = expected(inPeriod.filter((r) => r.project === "alpha"));
     expect(Number(alpha[1])).toBe(want.requests);

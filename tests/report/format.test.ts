@@ -83,6 +83,19 @@ describe("the text report fits the terminal", () => {
     });
   }
 
+  test("a provider host's other calls (Claude Code's policy and settings fetches) are counted apart: no row, no request, no latency", () => {
+    const own = openStore(":memory:");
+    const [llm] = seedRows(1);
+    const other = (i: number) => ({ ...llm!, exchangeId: `other-${i}`, endpoint: "other", method: "GET", path: "/api/claude_code/policy_limits", model: null, stream: false, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 }, costMicros: null, priceStatus: "unmetered" as const, metered: false, latencyMs: 60_000 });
+    insertRows(own, [{ ...llm!, latencyMs: 800 }, other(1), other(2)]);
+    const data = buildReport(own, { period: { since: NOW - 50 * DAY, until: NOW, label: "" }, by: "model" });
+    expect(data.total).toMatchObject({ requests: 1, otherCalls: 2, avgLatencyMs: 800, p95LatencyMs: 800 });
+    expect(data.rows.map((r) => r.key)).toEqual(["claude-sonnet-4-5"]);
+    const text = renderText(data, 200);
+    expect(text.find((l) => l.startsWith("requests"))).toBe("requests  1 (and 2 other calls to the providers, no usage: in no figure here)");
+    own.close();
+  });
+
   test("a period with nothing in it says so", () => {
     const data = buildReport(store, { period: { since: NOW + DAY, until: NOW + 2 * DAY, label: "tomorrow" }, by: "project" });
     expect(renderText(data, 80).at(-1)).toBe("No requests in this period.");

@@ -112,7 +112,11 @@ export function olderSchemaFile(path: string, version: number, rows: RequestRow[
   const old = openStore(path, { migrations: MIGRATIONS.slice(0, version) });
   const later = LATER_COLUMNS.filter(([v]) => v > version).map(([, c]) => c);
   for (const c of later) old.db.run(`ALTER TABLE requests ADD COLUMN ${c} TEXT`);
+  // The fold writes every sum column of today's rollup; schema 5 added other_calls to it.
+  const rollupLacks = version >= 2 && version < 5;
+  if (rollupLacks) old.db.run("ALTER TABLE request_rollups ADD COLUMN other_calls INTEGER NOT NULL DEFAULT 0");
   insertRows(old, rows.map(({ limits: _, ...row }) => row));
   for (const c of later) old.db.run(`ALTER TABLE requests DROP COLUMN ${c}`);
+  if (rollupLacks) old.db.run("ALTER TABLE request_rollups DROP COLUMN other_calls");
   old.close();
 }

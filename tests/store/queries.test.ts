@@ -44,7 +44,9 @@ function nearestRankP95(values: number[]): number | null {
   return sorted[Math.ceil(0.95 * sorted.length) - 1]!;
 }
 
-function expected(rows: RequestRow[]) {
+function expected(all: RequestRow[]) {
+  // LLM calls are the metered rows; the rest are other calls, in no sum but their own.
+  const rows = all.filter((r) => r.metered !== false);
   const sum = (f: (r: RequestRow) => number) => rows.reduce((acc, r) => acc + f(r), 0);
   const latencies = rows.flatMap((r) => (r.latencyMs == null ? [] : [r.latencyMs]));
   const cacheRead = sum((r) => r.tokens.cacheRead);
@@ -59,6 +61,7 @@ function expected(rows: RequestRow[]) {
     reasoningTokens: sum((r) => r.tokens.reasoning),
     costMicros: sum((r) => r.costMicros ?? 0),
     unpricedRequests: rows.filter((r) => r.priceStatus === "unpriced").length,
+    otherCalls: all.length - rows.length,
     cacheHitRate: inputSide ? cacheRead / inputSide : null,
     avgLatencyMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : null,
     p95LatencyMs: nearestRankP95(latencies),

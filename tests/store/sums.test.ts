@@ -4,8 +4,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { SUM_COLUMNS } from "../../core/store/_sums.ts";
-import { insertRows, summary, summaryCube, summaryWithTotal, type RequestRow, type SummaryRow } from "../../core/store/index.ts";
-import { freshStorePerTest, makeRow, T0 } from "./_fixtures.ts";
+import { insertRows, openStore, openStoreReadOnly, summary, summaryCube, summaryWithTotal, type RequestRow, type SummaryRow } from "../../core/store/index.ts";
+import { freshStorePerTest, makeRow, olderSchemaFile, T0, tempDir } from "./_fixtures.ts";
 
 const ctx = freshStorePerTest();
 const HOUR = 3_600_000;
@@ -72,6 +72,8 @@ describe("a summary row", () => {
     latencyMs: 709,
   });
   const unpriced = makeRow(2, { startedAt: T0 + HOUR, tokens: { input: 11, output: 13, cacheRead: 17, cacheWrite5m: 19, cacheWrite1h: 23, reasoning: 29 }, costMicros: null, priceStatus: "unpriced", latencyMs: null });
+  // An other call (a client's settings fetch): counted apart, its slow answer in no latency figure.
+  const other = makeRow(3, { startedAt: T0 + 2 * HOUR, model: null, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 }, costMicros: null, priceStatus: "unmetered", metered: false, latencyMs: 5000 });
   const want: SummaryRow = {
     key: null,
     requests: 2,
@@ -83,15 +85,16 @@ describe("a summary row", () => {
     reasoningTokens: 630,
     costMicros: 7001,
     unpricedRequests: 1,
+    otherCalls: 1,
     cacheHitRate: 324 / (112 + 324 + 420 + 526),
     avgLatencyMs: 709,
     p95LatencyMs: 709,
   };
 
   test("carries every sum in its own field, in the same order, from the rollup and from raw rows", () => {
-    insertRows(ctx.store, [priced, unpriced]);
+    insertRows(ctx.store, [priced, unpriced, other]);
     const fromRollup = summary(ctx.store)[0]!;
-    const fromRaw = summary(ctx.store, { since: T0 - 1, until: T0 + 2 * HOUR })[0]!;
+    const fromRaw = summary(ctx.store, { since: T0 - 1, until: T0 + 3 * HOUR })[0]!;
     for (const row of [fromRollup, fromRaw]) {
       expect(row).toEqual(want);
       expect(Object.keys(row)).toEqual(Object.keys(want));
@@ -99,11 +102,31 @@ describe("a summary row", () => {
   });
 
   test("is the same through summaryWithTotal and a cube", () => {
-    insertRows(ctx.store, [priced, unpriced]);
+    insertRows(ctx.store, [priced, unpriced, other]);
     const { total, rows } = summaryWithTotal(ctx.store, { groupBy: "project" });
     expect(total).toEqual(want);
     expect(rows).toEqual([{ ...want, key: "alpha" }]);
     const { key: _key, ...sums } = want;
     expect(summaryCube(ctx.store, { dims: ["project", "model"] }).by(["project"])).toEqual([{ keys: ["alpha"], ...sums, p95LatencyMs: null }]);
+  });
+});
+
+describe("a store from schema 4, whose rollup counted other calls as requests", () => {
+  test("is read from raw rows as it is, and its rollup is folded again on upgrade", () => {
+    const tmp = tempDir();
+    try {
+      const path = tmp.path("v4.sqlite");
+      const rows = [makeRow(1, { latencyMs: 700 }), makeRow(2, { model: null, metered: false, priceStatus: "unmetered", costMicros: null, latencyMs: 9000 })];
+      olderSchemaFile(path, 4, rows);
+      const old = openStoreReadOnly(path);
+      expect(summary(old)[0]).toMatchObject({ requests: 1, otherCalls: 1, avgLatencyMs: 700, p95LatencyMs: 700 });
+      old.close();
+      const upgraded = openStore(path);
+      expect(upgraded.db.query("SELECT SUM(requests) AS requests, SUM(other_calls) AS other FROM request_rollups").get()).toEqual({ requests: 1, other: 1 });
+      expect(summary(upgraded)[0]).toMatchObject({ requests: 1, otherCalls: 1, avgLatencyMs: 700, p95LatencyMs: 700 });
+      upgraded.close();
+    } finally {
+      tmp.remove();
+    }
   });
 });
