@@ -8,7 +8,9 @@ import type { RawHeaders } from "./types.ts";
 export function headerValues(headers: RawHeaders, name: string): string[] {
   const lower = name.toLowerCase();
   const out: string[] = [];
-  for (const [n, v] of headers) if (n.toLowerCase() === lower) out.push(v);
+  // A name of another length cannot match (U+0130 aside, the one character whose lower case is
+  // longer): most names are passed over without making a lower-cased copy of each.
+  for (const [n, v] of headers) if (n === lower || ((n.length === lower.length || n.includes("\u0130")) && n.toLowerCase() === lower)) out.push(v);
   return out;
 }
 

@@ -7,13 +7,20 @@ import type { RawHeaders } from "../http/types.ts";
 /** Header pairs that are really pairs of strings; anything else is dropped here, once. */
 export function wellFormed(headers: unknown): RawHeaders {
   if (!Array.isArray(headers)) return [];
-  return headers.filter((h): h is readonly [string, string] => Array.isArray(h) && typeof h[0] === "string" && typeof h[1] === "string");
+  // As parsed they all are: then the array itself, not a copy of it.
+  return headers.every(isPair) ? (headers as RawHeaders) : headers.filter(isPair);
+}
+
+function isPair(h: unknown): h is readonly [string, string] {
+  return Array.isArray(h) && typeof h[0] === "string" && typeof h[1] === "string";
 }
 
 /** Distinct lower-cased field names starting with `prefix`, in the order they first appear. */
 export function namesWithPrefix(headers: RawHeaders, prefix: string): string[] {
   const seen = new Set<string>();
   for (const [name] of headers) {
+    // Shorter than the prefix, a name cannot start with it (U+0130 aside, whose lower case is longer).
+    if (name.length < prefix.length && !name.includes("\u0130")) continue;
     const lower = name.toLowerCase();
     if (lower.startsWith(prefix)) seen.add(lower);
   }

@@ -22,9 +22,24 @@ export interface Credential {
   secret: string;
 }
 
+/** Fingerprints already made, by salt and secret: a client sends the same credential on every request. */
+const FINGERPRINTS = new Map<string, Map<string, string>>();
+const FINGERPRINTS_MAX = 64;
+
 /** HMAC-SHA256 of the secret keyed by the salt, hex, first 16 characters. */
 export function accountFingerprint(secret: string, salt: string): string {
-  return createHmac("sha256", salt).update(secret).digest("hex").slice(0, 16);
+  let bySecret = FINGERPRINTS.get(salt);
+  const known = bySecret?.get(secret);
+  if (known !== undefined) return known;
+  const fingerprint = createHmac("sha256", salt).update(secret).digest("hex").slice(0, 16);
+  if (!bySecret || bySecret.size >= FINGERPRINTS_MAX) {
+    // A bounded memo: a new salt, or too many secrets, starts it over.
+    FINGERPRINTS.clear();
+    bySecret = new Map();
+    FINGERPRINTS.set(salt, bySecret);
+  }
+  bySecret.set(secret, fingerprint);
+  return fingerprint;
 }
 
 /** `target`: the request target (path and query), where Google's `?key=` rides. */

@@ -191,7 +191,8 @@ test("full mode: the system proxy is pointed at the edge at start-up and reset a
 
 test("the store's upkeep runs on its timer: limit samples older than a week are thinned to one an hour per window", async () => {
   const { paths } = home();
-  const old = Date.now() - 30 * 24 * 3_600_000;
+  // On the hour: the twelve samples, a minute apart, fall in one clock hour.
+  const old = Math.floor((Date.now() - 30 * 24 * 3_600_000) / 3_600_000) * 3_600_000;
   const seed = openStore(paths.db);
   insertRows(seed, Array.from({ length: 12 }, (_, i) =>
     makeRow(i, { startedAt: old + i * 60_000, limits: [{ provider: "anthropic", window: "5h", kind: "subscription", utilization: i / 12, limit: null, remaining: null, resetsAt: old + 3_600_000 * 4, windowMinutes: null, status: "allowed", observedAt: old + i * 60_000 }] }),
