@@ -3,6 +3,8 @@
 
 import type { Database } from "bun:sqlite";
 import type { LimitKind, LimitObservation } from "../usage/types.ts";
+import { HOUR_MS } from "./_days.ts";
+import { metaValue, setMetaValue } from "./_meta.ts";
 import type { Store } from "./open.ts";
 
 /** One observation as stored: what the provider said, and when its response head arrived. */
@@ -42,9 +44,9 @@ export function insertLimitSamples(db: Database, requestId: number | bigint, acc
 
 /** The key accounts are fingerprinted with; written once by the schema step that made the table. */
 export function accountSalt(store: Store): string {
-  const row = store.db.query("SELECT value FROM meta WHERE key = 'account_salt'").get() as { value: string } | null;
-  if (!row) throw new Error("the store has no account_salt (its schema is older than this program)");
-  return row.value;
+  const salt = metaValue(store.db, "account_salt");
+  if (salt === null) throw new Error("the store has no account_salt (its schema is older than this program)");
+  return salt;
 }
 
 interface SqlSample {
@@ -139,7 +141,6 @@ export function accountLastUse(store: Store, account: string): { client: string 
 
 /** Samples younger than this are kept as they came; older ones are thinned (thinLimitSamples). */
 export const LIMIT_SAMPLES_FULL_MS = 7 * 24 * 3_600_000;
-const HOUR_MS = 3_600_000;
 const THINNED_TO = "limit_samples_thinned_to";
 
 export interface ThinResult {
@@ -162,8 +163,8 @@ export function thinLimitSamples(store: Store, nowMs: number, opts: { budgetMs?:
   const budget = opts.budgetMs ?? 5;
   const db = store.db;
   const cutoff = Math.floor((nowMs - LIMIT_SAMPLES_FULL_MS) / HOUR_MS) * HOUR_MS;
-  const mark = db.query("SELECT value FROM meta WHERE key = ?").get(THINNED_TO) as { value: string } | null;
-  let from = mark ? Number(mark.value) : Number.NaN;
+  const mark = metaValue(db, THINNED_TO);
+  let from = mark === null ? Number.NaN : Number(mark);
   if (!Number.isFinite(from)) {
     const oldest = db.query("SELECT MIN(observed_at) AS t FROM limit_samples").get() as { t: number | null };
     if (oldest.t === null) return { deleted: 0, thinnedTo: null };
@@ -173,7 +174,6 @@ export function thinLimitSamples(store: Store, nowMs: number, opts: { budgetMs?:
   const thin = db.query(`DELETE FROM limit_samples WHERE observed_at >= ?1 AND observed_at < ?2 AND id NOT IN (
     SELECT MAX(id) FROM limit_samples WHERE observed_at >= ?1 AND observed_at < ?2
     GROUP BY provider, account, window_name, CASE kind WHEN 'subscription' THEN resets_at END)`);
-  const record = db.query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   const started = clock();
   let deleted = 0;
   // At least one hour a call, so a slow machine still gets through the backlog.
@@ -182,7 +182,7 @@ export function thinLimitSamples(store: Store, nowMs: number, opts: { budgetMs?:
     const to = slice + HOUR_MS;
     db.transaction(() => {
       deleted += thin.run(slice, to).changes;
-      record.run(THINNED_TO, String(to));
+      setMetaValue(db, THINNED_TO, String(to));
     })();
     from = to;
   } while (from < cutoff && clock() - started < budget);

@@ -6,6 +6,7 @@
 
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { addEncodedSparse, binOf, encodeHistogram, type SparseHistogram } from "./_histogram.ts";
+import { metaValue, setMetaValue } from "./_meta.ts";
 import { METERED_LATENCY, newSums, ROLLUP_COLUMNS, SUM_COUNT, SUMS_PER_ROW } from "./_sums.ts";
 
 const MARK = "rollup_through_id";
@@ -38,8 +39,8 @@ const PENDING = `SELECT id, started_at, provider, model, project, client, ${SUMS
 
 /** The id through which the rollup is complete; null when this schema has no rollup. */
 export function rollupMark(db: Database): number | null {
-  const row = db.query("SELECT value FROM meta WHERE key = ?").get(MARK) as { value: string } | null;
-  return row ? Number(row.value) : null;
+  const mark = metaValue(db, MARK);
+  return mark === null ? null : Number(mark);
 }
 
 /** Whether the file has a rollup this build reads: every sum's column (an older file may lack some). */
@@ -81,7 +82,7 @@ export function foldPending(db: Database): number {
   }
   if (last === mark) return 0;
   for (const b of buckets.values()) upsert(db, b);
-  db.query("UPDATE meta SET value = ? WHERE key = ?").run(String(last), MARK);
+  setMetaValue(db, MARK, String(last));
   return last - mark;
 }
 
@@ -99,13 +100,18 @@ function upsert(db: Database, b: Bucket): void {
   else db.query(INSERT).run(...(b.dims as SQLQueryBindings[]), ...b.sums, hist);
 }
 
-/** Throws the rollup away and folds every row again (doctor's repair for a rollup that disagrees). */
+/** Throws the rollup away and folds every row again, inside the caller's transaction (a schema step). */
+export function refoldAll(db: Database): number {
+  db.run("DELETE FROM request_rollups");
+  setMetaValue(db, MARK, "0");
+  return foldPending(db);
+}
+
+/** refoldAll in a transaction of its own (doctor's repair for a rollup that disagrees). */
 export function rebuildRollup(db: Database): number {
   let folded = 0;
   db.transaction(() => {
-    db.run("DELETE FROM request_rollups");
-    db.query("UPDATE meta SET value = '0' WHERE key = ?").run(MARK);
-    folded = foldPending(db);
+    folded = refoldAll(db);
   }).immediate();
   return folded;
 }

@@ -4,7 +4,7 @@
 // (see rollup.ts); anything that deletes or rewrites rows must rebuild the rollup.
 
 import type { Database } from "bun:sqlite";
-import { foldPending } from "./rollup.ts";
+import { refoldAll } from "./rollup.ts";
 
 export interface Migration {
   version: number;
@@ -150,10 +150,6 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "the rollup counts the provider hosts' other calls apart from LLM calls, and leaves them out of latency",
     sql: "ALTER TABLE request_rollups ADD COLUMN other_calls INTEGER NOT NULL DEFAULT 0;",
     // Every day is folded again: the old sums counted other calls as requests and in the histograms.
-    apply: (db) => {
-      db.run("DELETE FROM request_rollups");
-      db.run("UPDATE meta SET value = '0' WHERE key = 'rollup_through_id'");
-      foldPending(db);
-    },
+    apply: (db) => void refoldAll(db),
   },
 ];
